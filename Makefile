@@ -1,0 +1,59 @@
+# slp-eval: every target sets up .venv from the lock first, so each works on a fresh machine
+# with only Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lab lock notebooks docs peer lint bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+## demo: run every parameter file in params/ and print where the reports are
+demo: $(STAMP)
+	$(BIN)/slp-eval run-all params
+
+## test: the whole suite: unit tests, then every notebook re-executed by nbval
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+## lab: JupyterLab on the notebooks
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+## lock: regenerate requirements.lock from pyproject.toml (every transitive package pinned)
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o requirements.lock
+
+## notebooks: re-execute the notebooks with their default parameters and save the outputs
+notebooks: $(STAMP)
+	$(BIN)/slp-eval refresh-notebooks notebooks
+
+## docs: API reference from the docstrings, into docs/api/
+docs: $(STAMP)
+	$(BIN)/pdoc -o docs/api slp_eval
+
+## peer: install R from Debian and run the R cross-checks
+peer: $(STAMP)
+	command -v Rscript >/dev/null || (apt-get update && apt-get install -y r-base-core r-cran-nlme r-cran-sandwich r-cran-lmtest)
+	$(BIN)/python -m pytest -q -m peer tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check slp_eval tests benchmarks
+
+## bench: performance benchmarks (never part of make test)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean-venv:
+	rm -rf $(VENV)
