@@ -1,8 +1,13 @@
-"""Shared pieces of every parameter-file model."""
+"""Shared pieces of every parameter-file model.
+
+Parameter files are strict: unknown keys are rejected and values are not coerced (``maxlags: "2"``
+is an error, not 2), except file paths, which YAML can only give as strings.
+"""
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from slp_eval.disclosure import DisclosureRule
 
@@ -10,18 +15,30 @@ from slp_eval.disclosure import DisclosureRule
 class StrictModel(BaseModel):
     """Base of every parameter model: unknown keys are rejected, values are not coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+#: A file path given as a string in YAML; relative paths resolve against the parameter file's folder.
+FilePath = Annotated[Path, Field(strict=False)]
 
 
 class DataSource(StrictModel):
     """A data file. A relative `path` is resolved against the parameter file's folder."""
 
-    path: Path = Field(description="CSV, Parquet or Excel file.")
+    path: FilePath = Field(description="CSV, Parquet or Excel file.")
     dataset: str | None = Field(
         None,
         description="Name of the data-dictionary dataset the file must conform to "
         "(e.g. monthly_series); None for an external file validated by the analysis itself.",
     )
+
+    @field_validator("path")
+    @classmethod
+    def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        if base is not None and not value.is_absolute():
+            return (Path(base) / value).resolve()
+        return value
 
 
 class AnalysisParams(StrictModel):
@@ -30,4 +47,7 @@ class AnalysisParams(StrictModel):
     analysis: str = Field(description="Analysis kind; picks the notebook.")
     title: str = Field(description="Report title.")
     question: str = Field("", description="The evaluation question, in one sentence.")
-    disclosure: DisclosureRule = Field(default_factory=DisclosureRule)
+    disclosure: DisclosureRule = Field(
+        default_factory=DisclosureRule,
+        description="Small-count suppression for every reported table (on unless apply: false).",
+    )
