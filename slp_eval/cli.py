@@ -1,0 +1,141 @@
+"""`slp-eval`: a thin command line over the runner, the parameter models and the data tools.
+
+Exit codes: 0 success, 1 a run or a validation failed, 2 bad parameters or arguments.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from slp_eval import __version__
+from slp_eval.errors import ParameterError, SlpEvalError
+from slp_eval.params import KINDS, params_schema
+from slp_eval.params.template import template_for
+
+
+def _write_or_print(text: str, out: Path | None) -> int:
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        with out.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        print(f"slp-eval: {out} exists; refusing to overwrite it", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from slp_eval.runner import run
+
+    result = run(args.params, out_root=args.out, notebooks_dir=args.notebooks, progress=not args.quiet)
+    if result.status == "failed":
+        print(f"slp-eval: run failed: {result.reason}", file=sys.stderr)
+        print(f"partial run kept in {result.run_dir}", file=sys.stderr)
+        return 1
+    print(f"report: {result.report}")
+    return 0
+
+
+def _cmd_run_all(args: argparse.Namespace) -> int:
+    from slp_eval.runner import run_all
+
+    files = sorted(Path(args.dir).glob("*.yaml"))
+    if not files:
+        print(f"slp-eval: no *.yaml parameter files in {args.dir}", file=sys.stderr)
+        return 2
+    print(f"running {len(files)} parameter file(s) from {args.dir} with {args.jobs} job(s)")
+    code = 0
+    for path, outcome in run_all(args.dir, out_root=args.out, jobs=args.jobs, notebooks_dir=args.notebooks):
+        if isinstance(outcome, SlpEvalError):
+            print(f"  BAD PARAMS {path}: {outcome}", file=sys.stderr)
+            code = max(code, 2 if isinstance(outcome, ParameterError) else 1)
+        elif outcome.status == "failed":
+            print(f"  FAILED     {path}: {outcome.reason} (kept in {outcome.run_dir})", file=sys.stderr)
+            code = max(code, 1)
+        else:
+            print(f"  ok         {path} -> {outcome.report}")
+    return code
+
+
+def _cmd_params_schema(args: argparse.Namespace) -> int:
+    return _write_or_print(json.dumps(params_schema(), indent=2) + "\n", args.out)
+
+
+def _cmd_new_params(args: argparse.Namespace) -> int:
+    return _write_or_print(template_for(args.kind), args.out)
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    from slp_eval.runner import refresh_notebooks
+
+    for notebook in refresh_notebooks(args.dir):
+        print(f"re-executed and saved {notebook}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slp-eval",
+        description="Evaluate health-service programmes: interrupted time series, pre/post "
+        "comparisons and scorecards, run as parameterised notebooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"slp-eval {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run one parameter file into a new run directory")
+    run.add_argument("params", type=Path, help="parameter file (YAML)")
+    run.add_argument("--out", type=Path, default=Path("outputs"), help="output root (default: outputs)")
+    run.add_argument("--notebooks", type=Path, default=None, help="notebooks folder (default: the project's)")
+    run.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    run_all = commands.add_parser("run-all", help="run every parameter file in a folder")
+    run_all.add_argument("dir", nargs="?", type=Path, default=Path("params"), help="folder (default: params)")
+    run_all.add_argument("--jobs", type=int, default=1, help="parallel runs (default: 1)")
+    run_all.add_argument("--out", type=Path, default=Path("outputs"), help="output root (default: outputs)")
+    run_all.add_argument("--notebooks", type=Path, default=None, help="notebooks folder")
+    run_all.set_defaults(func=_cmd_run_all)
+
+    schema = commands.add_parser("params-schema", help="print the JSON Schema of parameter files")
+    schema.add_argument("--out", type=Path, default=None, help="write to a new file instead")
+    schema.set_defaults(func=_cmd_params_schema)
+
+    new = commands.add_parser("new-params", help="print a commented parameter-file template")
+    new.add_argument("kind", choices=sorted(KINDS), help="analysis kind")
+    new.add_argument("--out", type=Path, default=None, help="write to a new file instead")
+    new.set_defaults(func=_cmd_new_params)
+
+    refresh = commands.add_parser(
+        "refresh-notebooks", help="re-execute the notebooks with default parameters and save them"
+    )
+    refresh.add_argument("dir", nargs="?", type=Path, default=None, help="notebooks folder")
+    refresh.set_defaults(func=_cmd_refresh)
+
+    try:
+        from slp_eval.data.cli import add_commands
+    except ImportError:  # the data tools are optional until slp_eval.data is installed
+        pass
+    else:
+        add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ParameterError as error:
+        print(f"slp-eval: {error}", file=sys.stderr)
+        return 2
+    except SlpEvalError as error:
+        print(f"slp-eval: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

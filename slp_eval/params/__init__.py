@@ -1,0 +1,232 @@
+"""Parameter files: YAML validated by one pydantic model per analysis kind.
+
+`load_params(path)` reads a file and reports every problem in it at once (file, field path, what
+was expected, what was found) as a single `ParameterError`; nothing is run or written.
+"""
+
+import difflib
+import importlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from slp_eval.errors import ParameterError
+from slp_eval.params.base import AnalysisParams, DataSource
+
+#: Analysis kind -> (model "module:Class", notebook file in notebooks/).
+KINDS: dict[str, tuple[str, str]] = {
+    "its": ("slp_eval.params.its:ITSParams", "its_analysis.ipynb"),
+    "prepost": ("slp_eval.params.prepost:PrepostParams", "prepost_comparison.ipynb"),
+    "scorecard": ("slp_eval.params.scorecard:ScorecardParams", "programme_scorecard.ipynb"),
+    "data_quality": ("slp_eval.params.data_quality:DataQualityParams", "data_quality.ipynb"),
+    "power": ("slp_eval.params.power:PowerParams", "power_analysis.ipynb"),
+}
+
+
+def model_for(kind: str) -> type[AnalysisParams]:
+    """The pydantic model of an analysis kind; ParameterError for an unknown kind."""
+    if kind not in KINDS:
+        raise ParameterError(f"unknown analysis {kind!r}; expected one of: {', '.join(sorted(KINDS))}")
+    module, name = KINDS[kind][0].split(":")
+    model: type[AnalysisParams] = getattr(importlib.import_module(module), name)
+    return model
+
+
+def notebook_for(kind: str) -> str:
+    """File name of the notebook that runs an analysis kind."""
+    model_for(kind)
+    return KINDS[kind][1]
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names allowed at `loc` (for 'did you mean' hints on unknown keys)."""
+    current: Any = model
+    for item in loc[:-1]:
+        if isinstance(item, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(str(item))
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        for c in candidates:
+            for inner in getattr(c, "__args__", ()):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    current = inner
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _strip_union_tags(loc: tuple[Any, ...], data: Any, kind: str) -> tuple[Any, ...]:
+    """Drop pydantic's union-member tags (``literal['month']``, ``str``) from an error location.
+
+    A location element is a real key only if the input has it there; anything else is a tag.
+    """
+    path: list[Any] = []
+    current = data
+    for i, item in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(current, Mapping) and (
+            item in current or (last and kind in ("missing", "extra_forbidden"))
+        ):
+            path.append(item)
+            current = current.get(item)
+        elif isinstance(current, list | tuple) and isinstance(item, int) and item < len(current):
+            path.append(item)
+            current = current[item]
+    return tuple(path)
+
+
+def _problems(model: type[BaseModel], error: ValidationError, data: Any) -> list[str]:
+    entries: list[tuple[tuple[Any, ...], bool, str, str, Any]] = []
+    for item in error.errors():
+        loc = _strip_union_tags(tuple(item["loc"]), data, item["type"])
+        tagged = len(loc) != len(item["loc"])
+        message = item["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+        entries.append((loc, tagged, item["type"], message, item.get("input")))
+    # Inside a union, the member that got furthest explains the problem best: drop the others.
+    deepest = [
+        e
+        for e in entries
+        if not any(e[1] and o[1] and len(o[0]) > len(e[0]) and o[0][: len(e[0])] == e[0] for o in entries)
+    ]
+    merged: dict[tuple[Any, ...], tuple[str, list[str], Any]] = {}
+    for loc, _, kind, message, value in deepest:
+        if loc in merged and merged[loc][0] == "other" and kind not in ("extra_forbidden", "missing"):
+            merged[loc][1].append(message)
+        else:
+            merged.setdefault(
+                loc, (kind if kind in ("extra_forbidden", "missing") else "other", [message], value)
+            )
+    problems = []
+    for loc, (kind, messages, value) in merged.items():
+        where = _field_path(loc)
+        if kind == "extra_forbidden":
+            hint = difflib.get_close_matches(str(loc[-1]), _known_fields(model, loc), n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            problems.append(f"{where}: unknown key, not allowed here{suggestion}")
+        elif kind == "missing":
+            problems.append(f"{where}: required field is missing")
+        elif not loc:
+            problems.append(" or ".join(messages))
+        else:
+            problems.append(f"{where}: expected {' or '.join(messages)}; found {_describe(value)}")
+    return problems
+
+
+def _data_files(params: BaseModel) -> list[tuple[str, Path]]:
+    """Every DataSource in a parameter model, with its field path."""
+    found: list[tuple[str, Path]] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, DataSource):
+            found.append((f"{where}.path", value.path))
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name), f"{where}.{name}" if where else name)
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                walk(item, f"{where}[{i}]")
+
+    walk(params, "")
+    return found
+
+
+def input_files(params: BaseModel) -> list[Path]:
+    """The data files a parameter model reads (for hashing into the manifest)."""
+    return [path for _, path in _data_files(params)]
+
+
+def validate_params(
+    data: Mapping[str, Any], *, source: str = "parameters", base_dir: Path | None = None
+) -> AnalysisParams:
+    """Validate a mapping of parameters; every problem is reported in one ParameterError."""
+    if not isinstance(data, Mapping):
+        raise ParameterError(
+            f"{source}: expected a mapping of keys to values at the top level; found {type(data).__name__}"
+        )
+    kind = data.get("analysis")
+    if kind is None:
+        raise ParameterError(
+            f"{source}: 1 problem\n  - analysis: required field is missing "
+            f"(one of: {', '.join(sorted(KINDS))})"
+        )
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ParameterError(
+            f"{source}: 1 problem\n  - analysis: unknown analysis {kind!r}; "
+            f"expected one of: {', '.join(sorted(KINDS))}"
+        )
+    model = model_for(kind)
+    try:
+        params = model.model_validate(dict(data), context={"base_dir": base_dir})
+    except ValidationError as error:
+        problems = _problems(model, error, data)
+    else:
+        problems = [
+            f"{where}: file not found: {path}" for where, path in _data_files(params) if not path.is_file()
+        ]
+        if not problems:
+            return params
+    count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+    raise ParameterError(f"{source}: {count}\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def load_params(path: str | Path) -> AnalysisParams:
+    """Read and validate a YAML parameter file (relative paths resolve against its folder)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"{path}: parameter file not found")
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ParameterError(f"{path}: the parameter file is empty")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ParameterError(f"{path}: not valid YAML{where}: {problem}") from None
+    return validate_params(data, source=str(path), base_dir=path.parent.resolve())
+
+
+def params_schema() -> dict[str, Any]:
+    """JSON Schema of parameter files: one alternative per analysis kind, chosen by `analysis`."""
+    schemas = {kind: model_for(kind).model_json_schema() for kind in KINDS}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "slp-eval parameter file",
+        "oneOf": list(schemas.values()),
+    }
+
+
+__all__ = [
+    "KINDS",
+    "input_files",
+    "load_params",
+    "model_for",
+    "notebook_for",
+    "params_schema",
+    "validate_params",
+]

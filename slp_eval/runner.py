@@ -1,0 +1,284 @@
+"""Run one parameter file through its notebook into a new, complete-or-failed run directory.
+
+    outputs/<params-stem>/<UTC-timestamp>-<short-hash>/
+        notebook.ipynb  report.html  results.json  figures/*.png  manifest.json
+
+The run is executed in a hidden temporary directory beside its final place and renamed at the end,
+so a reader never sees a half-written run; an existing run or input is never overwritten. A failed
+cell still produces a run directory, with manifest status "failed", the error and the partly
+executed notebook. The runner knows nothing about statistics: it validates parameters, executes
+the notebook with papermill, renders the report with nbconvert and records provenance.
+"""
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Literal
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+import slp_eval
+from slp_eval.errors import SlpEvalError
+from slp_eval.params import input_files, load_params, notebook_for
+from slp_eval.results import RESULTS_FILE, check_results
+
+MANIFEST_SCHEMA_VERSION = 1
+KEY_PACKAGES = (
+    "numpy", "scipy", "pandas", "statsmodels", "matplotlib", "seaborn", "pydantic", "pandera",
+    "duckdb", "papermill", "nbconvert", "nbformat", "ipykernel",
+)  # fmt: skip
+
+PROJECT_ROOT = Path(slp_eval.__file__).resolve().parent.parent
+
+
+def default_notebooks_dir() -> Path:
+    """notebooks/ of the source tree (override with SLP_EVAL_NOTEBOOKS or `notebooks_dir=`)."""
+    return Path(os.environ.get("SLP_EVAL_NOTEBOOKS", PROJECT_ROOT / "notebooks"))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run went and how it ended."""
+
+    run_dir: Path
+    status: Literal["succeeded", "failed"]
+    reason: str | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def report(self) -> Path:
+        return self.run_dir / "report.html"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _git_state(root: Path) -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def _package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reserve_final_dir(parent: Path, stem: str) -> Path:
+    """The first of parent/stem, parent/stem-2, ... that does not exist yet."""
+    candidate, n = parent / stem, 1
+    while candidate.exists():
+        n += 1
+        candidate = parent / f"{stem}-{n}"
+    return candidate
+
+
+def _one_line(error: PapermillExecutionError) -> str:
+    source = next((line.strip() for line in error.source.splitlines() if line.strip()), "")
+    evalue = "; ".join(part.strip() for part in str(error.evalue).splitlines() if part.strip())
+    return f"cell {error.exec_count} `{source[:60]}` raised {error.ename}: {evalue}"
+
+
+def render_report(notebook_path: Path, html_path: Path) -> None:
+    """report.html: the executed notebook with code hidden and figures embedded."""
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook_path, as_version=4))
+    html_path.write_text(body, encoding="utf-8")
+
+
+def run(
+    params_path: str | Path,
+    *,
+    out_root: str | Path = "outputs",
+    notebooks_dir: str | Path | None = None,
+    progress: bool = False,
+    kernel_name: str = "python3",
+) -> RunResult:
+    """Validate `params_path`, execute its notebook and leave one new run directory.
+
+    Raises ParameterError (nothing written) when the parameter file is invalid; a failing notebook
+    returns a RunResult with status "failed" and a one-line reason naming the cell.
+    """
+    params_path = Path(params_path)
+    params = load_params(params_path)
+    notebook = Path(notebooks_dir or default_notebooks_dir()) / notebook_for(params.analysis)
+    if not notebook.is_file():
+        raise SlpEvalError(
+            f"{params_path}: the notebook for analysis {params.analysis!r} is missing: {notebook}"
+        )
+
+    started = _utc_now()
+    params_bytes = params_path.read_bytes()
+    inputs = [
+        {"path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size}
+        for path in input_files(params)
+    ]
+    run_hash = hashlib.sha256(
+        params_bytes + json.dumps(inputs, sort_keys=True).encode() + notebook.read_bytes()
+    ).hexdigest()[:8]
+    parent = Path(out_root) / params_path.stem
+    parent.mkdir(parents=True, exist_ok=True)
+    stem = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{run_hash}"
+    work = parent / f".incomplete-{stem}-{os.getpid()}"
+    work.mkdir()
+    (work / "figures").mkdir()
+
+    status: Literal["succeeded", "failed"] = "succeeded"
+    reason: str | None = None
+    error_record: dict[str, Any] | None = None
+    executed = work / "notebook.ipynb"
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters={"params": params.model_dump(mode="json"), "output_dir": str(work.resolve())},
+            kernel_name=kernel_name,
+            progress_bar=progress,
+            cwd=str(work),
+        )
+    except PapermillExecutionError as error:
+        status, reason = "failed", _one_line(error)
+        error_record = {
+            "cell_execution_count": error.exec_count,
+            "cell_source": error.source,
+            "ename": error.ename,
+            "evalue": error.evalue,
+        }
+    if status == "succeeded":
+        results_path = work / RESULTS_FILE
+        if not results_path.is_file():
+            status, reason = "failed", f"the notebook {notebook.name} wrote no {RESULTS_FILE}"
+        else:
+            problems = check_results(json.loads(results_path.read_text(encoding="utf-8")))
+            if problems:
+                status, reason = "failed", "; ".join(problems)
+        if status == "failed":
+            error_record = {"ename": "ResultsError", "evalue": reason}
+    if executed.is_file():
+        render_report(executed, work / "report.html")
+
+    results = {}
+    if (work / RESULTS_FILE).is_file():
+        results = json.loads((work / RESULTS_FILE).read_text(encoding="utf-8"))
+    finished = _utc_now()
+    manifest = {
+        "schema_version": MANIFEST_SCHEMA_VERSION,
+        "run_id": stem,
+        "status": status,
+        "error": error_record,
+        "analysis": params.analysis,
+        "title": params.title,
+        "parameter_file": {
+            "path": str(params_path.resolve()),
+            "sha256": hashlib.sha256(params_bytes).hexdigest(),
+            "content": params_bytes.decode("utf-8"),
+        },
+        "inputs": inputs,
+        "notebook": {"path": str(notebook.resolve()), "sha256": sha256_file(notebook)},
+        "disclosure": results.get("disclosure", {"rule": params.disclosure.model_dump()}),
+        "synthetic": results.get("synthetic"),
+        "started_utc": started.isoformat(),
+        "finished_utc": finished.isoformat(),
+        "duration_seconds": round((finished - started).total_seconds(), 3),
+        "slp_eval_version": slp_eval.__version__,
+        "git": _git_state(PROJECT_ROOT),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": _package_versions(),
+        "outputs": {str(p.relative_to(work)): sha256_file(p) for p in sorted(work.rglob("*")) if p.is_file()},
+    }
+    (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    final = _reserve_final_dir(parent, stem)
+    os.rename(work, final)
+    return RunResult(run_dir=final, status=status, reason=reason, manifest=manifest)
+
+
+def run_all(
+    params_dir: str | Path,
+    *,
+    out_root: str | Path = "outputs",
+    jobs: int = 1,
+    notebooks_dir: str | Path | None = None,
+) -> list[tuple[Path, RunResult | SlpEvalError]]:
+    """Run every *.yaml in a folder (in name order); a bad file is reported, not fatal."""
+    files = sorted(Path(params_dir).glob("*.yaml"))
+
+    if jobs <= 1:
+        return [_run_all_worker((path, out_root, notebooks_dir)) for path in files]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_run_all_worker, [(p, out_root, notebooks_dir) for p in files]))
+
+
+def _run_all_worker(
+    args: tuple[Path, str | Path, str | Path | None],
+) -> tuple[Path, RunResult | SlpEvalError]:
+    path, out_root, notebooks_dir = args
+    try:
+        return path, run(path, out_root=out_root, notebooks_dir=notebooks_dir)
+    except SlpEvalError as error:
+        return path, error
+
+
+def refresh_notebooks(notebooks_dir: str | Path | None = None, *, kernel_name: str = "python3") -> list[Path]:
+    """Re-execute every notebook with its default parameters and save it with its outputs.
+
+    For `make notebooks`: this deliberately rewrites notebooks/*.ipynb (the stored outputs nbval
+    compares against). Each is executed to a temporary file first, so a failure leaves it as it was.
+    """
+    folder = Path(notebooks_dir or default_notebooks_dir())
+    refreshed = []
+    for notebook in sorted(folder.glob("*.ipynb")):
+        scratch = notebook.with_name(f".refresh-{notebook.name}")
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(scratch), kernel_name=kernel_name, cwd=str(folder), progress_bar=False
+            )
+            executed = nbformat.read(scratch, as_version=4)
+            executed.metadata.pop("papermill", None)
+            for cell in executed.cells:
+                cell.metadata.pop("papermill", None)
+                cell.metadata.get("execution", {}).clear()
+                cell.metadata.pop("execution", None)
+            nbformat.write(executed, notebook)
+        finally:
+            scratch.unlink(missing_ok=True)
+        refreshed.append(notebook)
+    return refreshed
+
+
+__all__ = ["RunResult", "default_notebooks_dir", "refresh_notebooks", "render_report", "run", "run_all"]

@@ -1,0 +1,45 @@
+"""environment.yml pins the same top-level versions as requirements.lock."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDA_NAMES = {"python-duckdb": "duckdb"}  # conda-forge names that differ from PyPI's
+
+
+def _lock_versions() -> dict[str, str]:
+    versions = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^ ;]+)(?:\s*;\s*(.*))?$", line.strip())
+        if match and (match.group(3) is None or "< '3.12'" in match.group(3)):
+            versions[match.group(1).lower()] = match.group(2)
+    return versions
+
+
+def test_environment_pins_equal_the_lock() -> None:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge"]
+    pins = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, str) and "=" in dep:
+            name, pinned = dep.split("=", 1)
+            pins[CONDA_NAMES.get(name, name).lower()] = pinned
+    python = pins.pop("python")
+    assert python == "3.11"
+    lock = _lock_versions()
+    mismatched = {name: (pinned, lock.get(name)) for name, pinned in pins.items() if lock.get(name) != pinned}
+    assert mismatched == {}
+
+
+def test_every_runtime_dependency_is_pinned_in_both() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {re.split(r"[<>=!~ \[]", dep)[0].lower() for dep in project["dependencies"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pinned = {CONDA_NAMES.get(d.split("=")[0], d.split("=")[0]).lower() for d in env["dependencies"] if isinstance(d, str)}
+    assert names - pinned == set()
+    assert names - set(_lock_versions()) == set()
+    required = {"jupyterlab", "pandas", "statsmodels", "seaborn", "papermill", "nbval", "pydantic", "pandera", "pyyaml", "duckdb"}
+    assert required <= names
