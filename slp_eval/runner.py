@@ -38,6 +38,9 @@ KEY_PACKAGES = (
     "duckdb", "papermill", "nbconvert", "nbformat", "ipykernel",
 )  # fmt: skip
 
+# The kernel's own start-up warnings (e.g. about local TCP) are not the user's business.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
 PROJECT_ROOT = Path(slp_eval.__file__).resolve().parent.parent
 
 
@@ -168,6 +171,7 @@ def run(
             kernel_name=kernel_name,
             progress_bar=progress,
             cwd=str(work),
+            extra_arguments=KERNEL_ARGUMENTS,
         )
     except PapermillExecutionError as error:
         status, reason = "failed", _one_line(error)
@@ -266,7 +270,12 @@ def refresh_notebooks(notebooks_dir: str | Path | None = None, *, kernel_name: s
         scratch = notebook.with_name(f".refresh-{notebook.name}")
         try:
             papermill.execute_notebook(
-                str(notebook), str(scratch), kernel_name=kernel_name, cwd=str(folder), progress_bar=False
+                str(notebook),
+                str(scratch),
+                kernel_name=kernel_name,
+                cwd=str(folder),
+                progress_bar=False,
+                extra_arguments=KERNEL_ARGUMENTS,
             )
             executed = nbformat.read(scratch, as_version=4)
             executed.metadata.pop("papermill", None)

@@ -38,8 +38,23 @@ def test_every_runtime_dependency_is_pinned_in_both() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     names = {re.split(r"[<>=!~ \[]", dep)[0].lower() for dep in project["dependencies"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pinned = {CONDA_NAMES.get(d.split("=")[0], d.split("=")[0]).lower() for d in env["dependencies"] if isinstance(d, str)}
+    pinned = {
+        CONDA_NAMES.get(d.split("=")[0], d.split("=")[0]).lower()
+        for d in env["dependencies"]
+        if isinstance(d, str)
+    }
     assert names - pinned == set()
     assert names - set(_lock_versions()) == set()
-    required = {"jupyterlab", "pandas", "statsmodels", "seaborn", "papermill", "nbval", "pydantic", "pandera", "pyyaml", "duckdb"}
+    required = {
+        "jupyterlab",
+        "pandas",
+        "statsmodels",
+        "seaborn",
+        "papermill",
+        "nbval",
+        "pydantic",
+        "pandera",
+        "pyyaml",
+        "duckdb",
+    }
     assert required <= names

@@ -98,7 +98,8 @@ BAD_CASES = {
         "{f}: 1 problem\n  - `group` and `treated` go together: give both or neither",
     ),
     "several_problems_at_once": (
-        GOOD.replace("title: Share of the CCP cohort placed in south London\n", "") + "family: normal\nalpha: 0\n",
+        GOOD.replace("title: Share of the CCP cohort placed in south London\n", "")
+        + "family: normal\nalpha: 0\n",
         "{f}: 3 problems\n  - title: required field is missing\n"
         "  - family: expected 'gaussian', 'poisson', 'quasipoisson', 'negbin' or 'binomial'; "
         "found 'normal' (str)\n  - alpha: expected greater than 0; found 0 (int)",
