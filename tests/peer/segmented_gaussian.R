@@ -1,0 +1,34 @@
+# Peer fit of a single-interruption segmented regression on a gaussian series.
+# Usage: Rscript segmented_gaussian.R <in.csv> <out.csv> <errors: ols|newey|ar> <t0> [lag]
+#   in.csv has columns t (0, 1, ..., n-1) and y. The design is built here, independently of
+#   slp-eval: y = b0 + b1*t + b2*D + b3*(t - t0)*D, D = 1 from t = t0 on.
+#   newey: lm + sandwich::NeweyWest(lag, prewhite = FALSE, adjust = TRUE) (Stata `newey` scaling
+#          n/(n-k)), t tests on n-k df via lmtest::coeftest.
+#   ar:    nlme::gls with corAR1, REML; t tests on n-p df. Adds a row "rho" (estimate only).
+args <- commandArgs(trailingOnly = TRUE)
+source(file.path(dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE))), "common.R"))
+suppressPackageStartupMessages({library(nlme); library(sandwich); library(lmtest)})
+d <- read.csv(args[1])
+errors <- args[3]
+t0 <- as.numeric(args[4])
+d$level <- as.numeric(d$t >= t0)
+d$slope <- (d$t - t0) * d$level
+terms <- c("intercept", "trend", "level_change", "trend_change")
+if (errors %in% c("ols", "newey")) {
+  fit <- lm(y ~ t + level + slope, data = d)
+  V <- if (errors == "newey") {
+    NeweyWest(fit, lag = as.integer(args[5]), prewhite = FALSE, adjust = TRUE)
+  } else vcov(fit)
+  ct <- coeftest(fit, vcov. = V)
+  out <- tidy_from(ct[, 1], ct[, 2], fit$df.residual, ct[, 4], errors)
+} else if (errors == "ar") {
+  fit <- gls(y ~ t + level + slope, data = d, correlation = corAR1(form = ~ t), method = "REML")
+  tt <- summary(fit)$tTable
+  out <- tidy_from(tt[, 1], tt[, 2], nrow(d) - nrow(tt), tt[, 4], "ar")
+  rho <- coef(fit$modelStruct$corStruct, unconstrained = FALSE)
+  out <- rbind(out, data.frame(model = "ar", term = "rho", estimate = unname(rho), std_err = NA,
+                               ci_low = NA, ci_high = NA, p_value = NA))
+  terms <- c(terms, "rho")
+} else stop("errors must be ols, newey or ar")
+out$term <- terms
+write_estimates(out, args[2])
