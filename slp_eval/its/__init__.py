@@ -1,0 +1,12 @@
+"""Interrupted time series: segmented regression for continuous, count and proportion outcomes.
+
+`fit_its` fits y_t = b0 + b1*t + sum_k [b2k*D_k(t) + b3k*(t - T_k)*D_k(t)] + seasonal +
+covariates + e_t (on the link scale) with a choice of family and error structure, and returns an
+`ITSResult`; `placebo_test` and `break_date_sensitivity` re-fit it to check the conclusions.
+"""
+
+from slp_eval.its.diagnostics import ITSDiagnostics
+from slp_eval.its.fit import fit_its
+from slp_eval.its.result import ITSResult
+
+__all__ = ["ITSDiagnostics", "ITSResult", "fit_its"]

@@ -1,0 +1,188 @@
+"""Fitting one design by family and error structure, all through statsmodels.
+
+- gaussian + "ols": `OLS`; + "newey-west": `OLS` with HAC covariance (Bartlett kernel, the lag
+  given or chosen, `use_correction=True`: the n/(n-k) scaling of Stata's `newey`; t statistics on
+  n-k df, as `newey`); comparison series use `cov_type="hac-panel"` (autocovariances within unit).
+- gaussian + "ar": REML AR(p) then `GLS` (see `reml.py`); + "arima": `SARIMAX` with the design
+  as exog and AR(p) errors (rows outside the fit are missing values for the Kalman filter).
+- "poisson": `GLM` Poisson; "quasipoisson": the same with the dispersion from Pearson chi2/df
+  (`scale="X2"`, R's quasipoisson); "binomial": `GLM` Binomial (successes/trials or proportions)
+  with Pearson-chi2 dispersion (quasi-binomial); "negbin": `NegativeBinomial` (NB2, alpha by ML).
+  Offsets enter as log(offset). With errors="newey-west" these use HAC covariance too.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.regression.linear_model import yule_walker
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+from slp_eval.its.lags import LagChoice, choose_lag, lag_bound
+from slp_eval.its.reml import fit_ar_reml
+
+LINKS: dict[str, str] = {"gaussian": "identity", "poisson": "log", "quasipoisson": "log",
+                         "negbin": "log", "binomial": "logit"}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A fitted model: the statsmodels results and what the rest of the package reads from it."""
+
+    model_result: Any
+    table: pd.DataFrame  # estimate, std_err, ci_low, ci_high, p_value for the design terms
+    cov: pd.DataFrame  # covariance of the design-term estimates
+    df_resid: float | None  # degrees of freedom of t inference; None for z
+    resid: np.ndarray  # residuals for diagnostics (whitened for "ar", Pearson for GLMs)
+    diagnostic_exog: np.ndarray  # regressors matching `resid` (whitened for "ar")
+    maxlags: int | None
+    lag_choice: LagChoice | None
+    link: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FitData:
+    """Arrays of the rows in the fit (and, for SARIMAX, of every row)."""
+
+    y: pd.Series
+    x: pd.DataFrame
+    t: np.ndarray
+    units: np.ndarray | None
+    log_offset: np.ndarray | None
+    trials: np.ndarray | None
+    n_per_unit: int
+    y_all: pd.Series  # every row, NaN where the row is outside the fit (SARIMAX only)
+    x_all: pd.DataFrame
+
+
+def _table(result: Any, names: list[str], alpha: float) -> pd.DataFrame:
+    params = pd.Series(np.asarray(result.params)[: len(names)], index=names)
+    bse = np.asarray(result.bse)[: len(names)]
+    ci = np.asarray(result.conf_int(alpha=alpha))[: len(names)]
+    pvalues = np.asarray(result.pvalues)[: len(names)]
+    table = pd.DataFrame({"estimate": params.to_numpy(), "std_err": bse, "ci_low": ci[:, 0],
+                          "ci_high": ci[:, 1], "p_value": pvalues}, index=pd.Index(names, name="term"))
+    return table
+
+
+def _hac_kwargs(maxlags: int, units: np.ndarray | None) -> tuple[str, dict[str, Any]]:
+    if units is None:
+        return "HAC", {"maxlags": maxlags, "use_correction": True}
+    codes = pd.factorize(units)[0]
+    return "hac-panel", {"maxlags": maxlags, "groups": codes, "use_correction": "hac"}
+
+
+def _glm(data: FitData, family: str) -> tuple[Any, str | float | None, bool]:
+    if family == "binomial":
+        if data.trials is not None:
+            endog = np.column_stack([data.y, data.trials - data.y])
+            model = sm.GLM(endog, data.x, family=sm.families.Binomial())
+        else:
+            model = sm.GLM(data.y, data.x, family=sm.families.Binomial())
+        return model, "X2", True
+    model = sm.GLM(data.y, data.x, family=sm.families.Poisson(), offset=data.log_offset)
+    if family == "quasipoisson":
+        return model, "X2", True
+    return model, None, False
+
+
+def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
+             alpha: float) -> Estimate:
+    """Fit the design in `data` as asked; see the module docstring for what each choice is."""
+    names = list(data.x.columns)
+    link = LINKS[family]
+    extra: dict[str, Any] = {}
+    lag_choice = None
+    if family == "gaussian" and errors in ("ar", "arima"):
+        order = 1 if maxlags is None else int(maxlags)
+        if errors == "ar":
+            fit = fit_ar_reml(data.y, data.x, data.t, order=order, units=data.units)
+            result = fit.result
+            extra.update(ar_params=fit.ar_params.tolist(), reml_loglik=fit.reml_loglik,
+                         ar_method="REML")
+            resid, dexog = np.asarray(result.wresid), np.asarray(result.model.wexog)
+        else:
+            # Start from OLS and Yule-Walker AR coefficients: the default start leaves the
+            # optimiser short of the maximum on trending series (checked against R's arima).
+            ols = sm.OLS(data.y, data.x).fit()
+            ar_start, sigma = yule_walker(np.asarray(ols.resid), order=order, result_object=False)
+            model = SARIMAX(data.y_all.to_numpy(), exog=data.x_all.to_numpy(),
+                            order=(order, 0, 0), trend="n")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = model.fit(start_params=np.r_[ols.params, ar_start, sigma**2],
+                                   method="bfgs", gtol=1e-8, maxiter=2000, disp=False,
+                                   cov_type="approx")
+            extra["converged"] = bool(result.mle_retvals.get("converged", False))
+            ar = np.asarray(result.params)[len(names): len(names) + order]
+            extra.update(ar_params=ar.tolist(), sigma2=float(np.asarray(result.params)[-1]))
+            resid = np.asarray(result.resid)[np.isfinite(data.y_all.to_numpy())]
+            dexog = data.x.to_numpy()
+        table = _table(result, names, alpha)
+        cov = pd.DataFrame(np.asarray(result.cov_params())[: len(names), : len(names)],
+                           index=names, columns=names)
+        df = float(result.df_resid) if getattr(result, "use_t", False) else None
+        return Estimate(result, table, cov, df, resid, dexog, order, None, link, extra)
+
+    # OLS, GLM and negative binomial: one point fit, then the covariance asked for.
+    if family == "gaussian":
+        base = sm.OLS(data.y, data.x)
+        point = base.fit()
+        resid = np.asarray(point.resid)
+        scale, use_t = None, True
+    elif family == "negbin":
+        base = NegativeBinomial(data.y, data.x, offset=data.log_offset)
+        # Newton from the Poisson fit (IRLS) and a moment estimate of alpha: statsmodels' own
+        # start (a Poisson Newton fit capped at 35 iterations, then BFGS) can stop short.
+        poisson = sm.GLM(data.y, data.x, family=sm.families.Poisson(),
+                         offset=data.log_offset).fit()
+        mu = poisson.mu
+        alpha0 = max(1e-4, float(np.mean(((data.y - mu) ** 2 - mu) / mu**2)))
+        point = base.fit(start_params=np.r_[poisson.params, alpha0], method="newton",
+                         disp=False, maxiter=200)
+        resid = np.asarray(data.y - point.predict())
+        resid = resid / np.sqrt(point.predict() * (1 + point.params["alpha"] * point.predict()))
+        scale, use_t = None, False
+    else:
+        base, scale, use_t = _glm(data, family)
+        point = base.fit(scale=scale)
+        resid = np.asarray(point.resid_pearson)
+    if errors == "newey-west":
+        if maxlags is None:
+            lag_choice = choose_lag(resid, data.x.to_numpy(), data.units, lag_bound(data.n_per_unit))
+            maxlags = lag_choice.maxlags
+        cov_type, cov_kwds = _hac_kwargs(int(maxlags), data.units)
+        kwargs: dict[str, Any] = {"cov_type": cov_type, "cov_kwds": cov_kwds}
+        if family == "gaussian":
+            result = base.fit(use_t=True, **kwargs)
+        elif family == "negbin":
+            result = base.fit(start_params=point.params, method="newton", disp=False,
+                              maxiter=200, **kwargs)
+        else:
+            result = base.fit(scale=scale, use_t=use_t, **kwargs)
+    else:
+        maxlags = None
+        if family == "negbin":
+            result = point
+        elif family == "gaussian":
+            result = base.fit(use_t=True)
+        else:
+            result = base.fit(scale=scale, use_t=use_t)
+    if family == "negbin":
+        extra["negbin_alpha"] = float(result.params["alpha"])
+    if family in ("quasipoisson", "binomial"):
+        extra["dispersion"] = float(point.scale)
+    table = _table(result, names, alpha)
+    cov = pd.DataFrame(np.asarray(result.cov_params())[: len(names), : len(names)],
+                       index=names, columns=names)
+    df = float(result.df_resid) if getattr(result, "use_t", False) else None
+    return Estimate(result, table, cov, df, resid, data.x.to_numpy(), maxlags, lag_choice, link,
+                    extra)

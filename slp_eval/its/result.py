@@ -1,0 +1,267 @@
+"""`ITSResult`: the fitted interrupted time series, with tidy frames, effects and text."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from slp_eval.errors import ParameterError
+from slp_eval.its.design import Interruption, Seasonality, programme_terms
+from slp_eval.its.diagnostics import ITSDiagnostics, run_diagnostics
+from slp_eval.its.effects import Predictor
+from slp_eval.its.estimators import Estimate
+from slp_eval.its.lags import lag_bound
+from slp_eval.its.serialize import plain, records
+from slp_eval.its.timeindex import TimeIndex
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The arguments `fit_its` was called with."""
+
+    outcome: str
+    time: str
+    impact: str
+    family: str
+    errors: str
+    maxlags_given: int | None
+    seasonality: Seasonality
+    offset: str | None
+    trials: str | None
+    group: str | None
+    treated: Hashable | None
+    phase_in: int
+    covariates: tuple[str, ...]
+    alpha: float
+    dropna: bool
+    interruption_values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class SeriesFrame:
+    """Every row of the data in model order (treated unit first), with its role in the fit."""
+
+    rows: pd.Index
+    unit: np.ndarray | None
+    treated: np.ndarray
+    ordinal: np.ndarray
+    t: np.ndarray
+    period: list[str]
+    observed: np.ndarray
+    exposure: np.ndarray | None
+    trials: np.ndarray | None
+    in_fit: np.ndarray
+    phase_in: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class ITSResult:
+    """A fitted interrupted time series (see `slp_eval.its.fit_its`).
+
+    Attributes: `coefficients` (frame indexed by term), `design` (design matrix of the fitted
+    rows, visible term names), `model_result` (the statsmodels results object).
+    """
+
+    spec: ModelSpec
+    index: TimeIndex
+    interruptions: list[Interruption]
+    series: SeriesFrame
+    design_all: pd.DataFrame
+    fit: Estimate
+
+    # ----- model ---------------------------------------------------------------------------
+    @property
+    def model_result(self) -> Any:
+        """The underlying statsmodels results object."""
+        return self.fit.model_result
+
+    @property
+    def design(self) -> pd.DataFrame:
+        """The design matrix of the rows in the fit, columns named by term."""
+        return self.design_all[self.series.in_fit]
+
+    @property
+    def n_obs(self) -> int:
+        """Rows in the fit."""
+        return int(self.series.in_fit.sum())
+
+    @property
+    def frequency(self) -> str:
+        """"yearly", "quarterly", "monthly", "weekly" or "integer"."""
+        return self.index.frequency
+
+    @property
+    def controlled(self) -> bool:
+        """True for a comparison-series design."""
+        return self.spec.group is not None
+
+    @cached_property
+    def coefficients(self) -> pd.DataFrame:
+        """Estimates indexed by term: estimate, std_err, ci_low, ci_high, p_value (+ ratio,
+        ratio_ci_low, ratio_ci_high for log and logit links: rate or odds ratios)."""
+        table = self.fit.table.copy()
+        if self.fit.link != "identity":
+            table["ratio"] = np.exp(table["estimate"])
+            table["ratio_ci_low"] = np.exp(table["ci_low"])
+            table["ratio_ci_high"] = np.exp(table["ci_high"])
+        return table
+
+    def to_frame(self) -> pd.DataFrame:
+        """The coefficients as a tidy frame with a `term` column first."""
+        return self.coefficients.reset_index()
+
+    # ----- prediction and effects ----------------------------------------------------------
+    def _predictor(self) -> Predictor:
+        log_offset = None if self.series.exposure is None else np.log(self.series.exposure)
+        return Predictor(self.fit.table["estimate"].to_numpy(), self.fit.cov.to_numpy(),
+                         self.fit.df_resid, self.fit.link, log_offset, self.series.trials)
+
+    def _find(self, interruption: Any) -> Interruption:
+        for k in self.interruptions:
+            if k.label == str(interruption):
+                return k
+        labels = ", ".join(k.label for k in self.interruptions)
+        raise ParameterError(f"interruption={interruption!r} is not one of the fitted "
+                             f"interruptions ({labels})")
+
+    def _counterfactual_design(self, removed: list[Interruption]) -> np.ndarray:
+        x0 = self.design_all.copy()
+        for term in programme_terms(removed, self.spec.impact, self.controlled):
+            x0[term] = 0.0
+        return x0.to_numpy()
+
+    def _removed(self, interruption: Any) -> tuple[Interruption, list[Interruption]]:
+        if interruption is None:
+            return self.interruptions[0], list(self.interruptions)
+        k = self._find(interruption)
+        return k, [k]
+
+    def counterfactual(self, interruption: Any = None) -> pd.DataFrame:
+        """Treated series: period, observed, fitted and counterfactual with (1 - alpha) bands.
+
+        The counterfactual removes every interruption (or only `interruption`). Rows in the
+        phase-in or left out for missing values are included (`in_fit` False)."""
+        _, removed = self._removed(interruption)
+        predictor = self._predictor()
+        alpha = self.spec.alpha
+        rows = self.series.treated
+        fitted = predictor.band(self.design_all.to_numpy(), alpha)[rows]
+        counter = predictor.band(self._counterfactual_design(removed), alpha)[rows]
+        return pd.DataFrame({
+            "period": np.asarray(self.series.period, dtype=object)[rows],
+            "t": self.series.t[rows], "observed": self.series.observed[rows],
+            "fitted": fitted["mean"].to_numpy(), "fitted_ci_low": fitted["low"].to_numpy(),
+            "fitted_ci_high": fitted["high"].to_numpy(),
+            "counterfactual": counter["mean"].to_numpy(),
+            "counterfactual_ci_low": counter["low"].to_numpy(),
+            "counterfactual_ci_high": counter["high"].to_numpy(),
+            "in_fit": self.series.in_fit[rows], "phase_in": self.series.phase_in[rows]})
+
+    def _effect(self, rows: np.ndarray, removed: list[Interruption]) -> pd.DataFrame:
+        return self._predictor().effect(self.design_all.to_numpy(),
+                                        self._counterfactual_design(removed), rows,
+                                        self.spec.alpha)
+
+    def effect_at(self, h: int, interruption: Any = None) -> pd.DataFrame:
+        """Absolute and relative effect h periods after an interruption (h = 0: its first
+        period), fitted minus counterfactual, with (1 - alpha) CIs.
+
+        `interruption=None`: h counts from the first interruption and the counterfactual removes
+        them all (the whole programme); otherwise only that interruption's terms are removed.
+        CIs: delta method for the identity link, seeded simulation for log/logit links."""
+        reference, removed = self._removed(interruption)
+        treated_t = self.series.t[self.series.treated]
+        last_h = int(treated_t.max()) - reference.position
+        if isinstance(h, bool) or not isinstance(h, int | np.integer) or not 0 <= h <= last_h:
+            raise ParameterError(f"h={h!r} must be an integer from 0 to {last_h} (the last "
+                                 f"period after interruption {reference.label})")
+        rows = np.flatnonzero(self.series.treated & (self.series.t == reference.position + h))
+        frame = self._effect(rows, removed)
+        frame.insert(1, "h", int(h))
+        frame.insert(2, "period", self.series.period[int(rows[0])])
+        frame.insert(3, "interruption", reference.label)
+        return frame
+
+    def cumulative_effect(self, interruption: Any = None) -> pd.DataFrame:
+        """Effect summed over every period from the interruption to the end of the series
+        (e.g. bed days avoided: counts, including the offset, for count families)."""
+        reference, removed = self._removed(interruption)
+        rows = np.flatnonzero(self.series.treated & (self.series.t >= reference.position))
+        frame = self._effect(rows, removed)
+        frame.insert(1, "periods", len(rows))
+        frame.insert(2, "from_period", self.series.period[int(rows[0])])
+        frame.insert(3, "to_period", self.series.period[int(rows[-1])])
+        frame.insert(4, "interruption", reference.label)
+        return frame
+
+    def diagnostics(self, nlags: int | None = None) -> ITSDiagnostics:
+        """Durbin-Watson, Breusch-Godfrey and Ljung-Box up to `nlags` (default min(12, n/4)),
+        residual ACF, and overdispersion for count and proportion families."""
+        n_treated = int((self.series.in_fit & self.series.treated).sum())
+        nlags = lag_bound(n_treated) if nlags is None else nlags
+        if isinstance(nlags, bool) or not isinstance(nlags, int | np.integer) or not (
+                1 <= nlags < n_treated):
+            raise ParameterError(f"nlags={nlags!r} must be an integer from 1 to {n_treated - 1}")
+        fit_rows = self.series.in_fit
+        units = None if self.series.unit is None else self.series.unit[fit_rows]
+        return run_diagnostics(self.fit.resid, self.fit.diagnostic_exog, units,
+                               self.series.treated[fit_rows], int(nlags),
+                               len(self.fit.table), self.spec.family != "gaussian",
+                               self.spec.alpha)
+
+    # ----- presentation --------------------------------------------------------------------
+    def summary(self) -> str:
+        """A paragraph a report can quote, in words that fit the family."""
+        from slp_eval.its.text import summary_text
+
+        return summary_text(self)
+
+    def methods_text(self) -> str:
+        """A methods-section paragraph describing the model that was fitted."""
+        from slp_eval.its.text import methods_text
+
+        return methods_text(self)
+
+    def plot(self, ax: Any = None) -> Figure:
+        """Observed points, fitted segments, dashed counterfactual, interruption lines, shaded
+        phase-in and CI ribbons."""
+        from slp_eval.plots.its import plot_its
+
+        return plot_its(self, ax=ax)
+
+    def model_info(self) -> dict[str, Any]:
+        """What was fitted, for results.json and the methods text."""
+        choice = self.fit.lag_choice
+        if self.spec.errors == "newey-west":
+            how = "given" if self.spec.maxlags_given is not None else choice.method
+        elif self.spec.errors in ("ar", "arima"):
+            how = "given (AR order)" if self.spec.maxlags_given is not None else "default AR(1)"
+        else:
+            how = None
+        return {
+            "family": self.spec.family, "link": self.fit.link, "errors": self.spec.errors,
+            "maxlags": self.fit.maxlags, "maxlags_chosen_by": how,
+            "lag_tests": records(choice.tests) if choice is not None else None,
+            "n_obs": self.n_obs, "frequency": self.frequency, "impact": self.spec.impact,
+            "interruptions": [k.label for k in self.interruptions],
+            "phase_in": self.spec.phase_in, "seasonality": self.spec.seasonality,
+            "offset": self.spec.offset, "trials": self.spec.trials, "group": self.spec.group,
+            "treated": self.spec.treated, "covariates": list(self.spec.covariates),
+            "alpha": self.spec.alpha, "df_resid": self.fit.df_resid, **self.fit.extra,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: {"estimates": [rows], "its": {model, effects, diagnostics}}."""
+        effects = {k.label: {
+            "at_interruption": records(self.effect_at(0, k.label)),
+            "cumulative": records(self.cumulative_effect(k.label))} for k in self.interruptions}
+        its = {**self.model_info(), "effects": effects,
+               "diagnostics": self.diagnostics().to_dict(), "summary": self.summary(),
+               "methods": self.methods_text()}
+        return {"estimates": records(self.to_frame()), "its": plain(its)}

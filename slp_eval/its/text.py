@@ -1,0 +1,156 @@
+"""Prose from a fitted ITS: the quotable summary and the methods paragraph.
+
+Every number comes from the result's own frames; the wording follows the family (differences in
+the outcome's units for the identity link, rate ratios for log links, odds ratios for logit).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import statsmodels
+
+if TYPE_CHECKING:
+    from slp_eval.its.result import ITSResult
+
+_UNIT = {"yearly": "year", "quarterly": "quarter", "monthly": "month", "weekly": "week",
+         "integer": "period"}
+_FAMILY = {
+    "gaussian": "a linear (Gaussian) segmented regression",
+    "poisson": "a Poisson segmented regression (log link)",
+    "quasipoisson": "a quasi-Poisson segmented regression (log link, dispersion estimated from "
+                    "the Pearson chi-square)",
+    "negbin": "a negative binomial (NB2) segmented regression (log link, dispersion by maximum "
+              "likelihood)",
+    "binomial": "a binomial segmented regression (logit link, overdispersion allowed for by a "
+                "quasi-binomial scale from the Pearson chi-square)",
+}
+
+
+def _num(value: float) -> str:
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _ci(row, low: str = "ci_low", high: str = "ci_high") -> str:
+    return f"{_num(row[low])} to {_num(row[high])}"
+
+
+def _describe(result: ITSResult, term: str, what: str) -> str | None:
+    table = result.coefficients
+    if term not in table.index:
+        return None
+    row = table.loc[term]
+    level = round(100 * (1 - result.spec.alpha))
+    if result.fit.link == "identity":
+        verb = "rose" if row["estimate"] >= 0 else "fell"
+        if what == "level":
+            return (f"it {verb} by {_num(abs(row['estimate']))} ({level}% CI {_ci(row)}, "
+                    f"p = {row['p_value']:.3g})")
+        return (f"the trend changed by {_num(row['estimate'])} per "
+                f"{_UNIT[result.frequency]} ({level}% CI {_ci(row)}, p = {row['p_value']:.3g})")
+    ratio = "rate ratio" if result.fit.link == "log" else "odds ratio"
+    if what == "level":
+        return (f"it changed by a {ratio} of {_num(row['ratio'])} ({level}% CI "
+                f"{_ci(row, 'ratio_ci_low', 'ratio_ci_high')}, p = {row['p_value']:.3g})")
+    return (f"the trend changed by a {ratio} of {_num(row['ratio'])} per "
+            f"{_UNIT[result.frequency]} ({level}% CI "
+            f"{_ci(row, 'ratio_ci_low', 'ratio_ci_high')}, p = {row['p_value']:.3g})")
+
+
+def summary_text(result: ITSResult) -> str:
+    """A paragraph a report can quote."""
+    spec, unit = result.spec, _UNIT[result.frequency]
+    table = result.coefficients
+    prefix = "group:" if result.controlled else ""
+    who = (f"in {spec.treated} relative to the comparison series" if result.controlled else "")
+    pre_term = "group:trend" if result.controlled else "trend"
+    pre = table.loc[pre_term]
+    if result.fit.link == "identity":
+        direction = "rose" if pre["estimate"] >= 0 else "fell"
+        opening = (f"Before {result.interruptions[0].label}, {spec.outcome} {who + ' ' if who else ''}"
+                   f"{direction} by {_num(abs(pre['estimate']))} a {unit}")
+    else:
+        opening = (f"Before {result.interruptions[0].label}, {spec.outcome} "
+                   f"{who + ' ' if who else ''}changed by a factor of {_num(pre['ratio'])} a "
+                   f"{unit}")
+    sentences = [opening + "."]
+    for k in result.interruptions:
+        parts = [p for p in (
+            _describe(result, f"{prefix}level_change[{k.label}]", "level"),
+            _describe(result, f"{prefix}trend_change[{k.label}]", "trend")) if p]
+        sentences.append(f"At {k.label} " + "; ".join(parts) + ".")
+    cumulative = result.cumulative_effect().iloc[0]
+    level = round(100 * (1 - spec.alpha))
+    sentences.append(
+        f"Summed over the {int(cumulative['periods'])} {unit}s from "
+        f"{cumulative['from_period']} to {cumulative['to_period']}, the observed series differs "
+        f"from the counterfactual by {_num(cumulative['estimate'])} ({level}% CI "
+        f"{_ci(cumulative)}).")
+    if spec.phase_in:
+        sentences.append(f"The first {spec.phase_in} {unit}(s) after each interruption were "
+                         "treated as a phase-in and left out of the fit.")
+    return " ".join(sentences)
+
+
+def methods_text(result: ITSResult) -> str:
+    """A methods-section paragraph generated from the fit."""
+    spec, info, unit = result.spec, result.model_info(), _UNIT[result.frequency]
+    labels = ", ".join(k.label for k in result.interruptions)
+    text = [
+        f"We fitted {_FAMILY[spec.family]} interrupted time series model to {info['n_obs']} "
+        f"{unit}ly observations of {spec.outcome}"
+        .replace("yearly", "yearly").replace("dayly", "daily")
+        .replace("periodly", "period"),
+    ]
+    text[0] += (f" with interruption(s) at {labels}, estimating the change in level and in "
+                "trend" if spec.impact == "level+trend" else
+                f" with interruption(s) at {labels}, estimating the change in {spec.impact}")
+    text[0] += (" (time coded 0 at the first period; the trend change is centred at the "
+                "interruption).")
+    if spec.offset:
+        text.append(f"The log of {spec.offset} entered as an offset, so effects are on rates.")
+    if spec.trials:
+        text.append(f"The outcome was the number of successes out of {spec.trials}.")
+    if result.controlled:
+        text.append(
+            f"Following Linden (2015), {spec.treated} was compared with the other units of "
+            f"{spec.group} stacked in one model with a treated-unit indicator and its "
+            "interactions; the programme effect is the difference between the treated unit and "
+            "the comparison units in the change in level and in trend.")
+    if spec.errors == "newey-west":
+        how = ("chosen as the " + info["maxlags_chosen_by"]
+               if spec.maxlags_given is None else "set in advance")
+        text.append(
+            f"Standard errors were Newey-West (Bartlett kernel) with {info['maxlags']} lag(s), "
+            f"{how}, with the small-sample scaling n/(n-k) used by Stata's newey"
+            + ("; autocovariances were computed within each unit" if result.controlled else "")
+            + ".")
+    elif spec.errors == "ar":
+        ar = ", ".join(f"{a:.3f}" for a in info["ar_params"])
+        text.append(
+            f"Errors were modelled as an AR({len(info['ar_params'])}) process whose coefficient(s) "
+            f"({ar}) were estimated by restricted maximum likelihood, followed by generalised "
+            "least squares with t-based intervals on n-k degrees of freedom (as R's nlme::gls "
+            "with corAR1 and method='REML').")
+    elif spec.errors == "arima":
+        text.append(f"Errors were modelled as an AR({len(info['ar_params'])}) process in a "
+                    "regression with ARIMA errors estimated by maximum likelihood (state-space "
+                    "SARIMAX).")
+    else:
+        text.append("Standard errors were model-based, assuming independent errors.")
+    if spec.seasonality == "month":
+        text.append("Seasonality was adjusted for with calendar-month fixed effects.")
+    elif spec.seasonality is not None:
+        text.append(f"Seasonality was adjusted for with {spec.seasonality['fourier']} pair(s) of "
+                    f"Fourier terms of period {spec.seasonality['period']}.")
+    if spec.covariates:
+        text.append(f"Covariates: {', '.join(spec.covariates)}.")
+    if spec.phase_in:
+        text.append(f"The first {spec.phase_in} {unit}(s) after each interruption were treated "
+                    "as a phase-in period, excluded from the fit but shown in the figures.")
+    text.append(
+        f"Intervals are {round(100 * (1 - spec.alpha))}% confidence intervals; effects versus "
+        "the counterfactual use the delta method (identity link) or simulation from the "
+        "coefficients' sampling distribution (log and logit links). Models were fitted with "
+        f"slp-eval using statsmodels {statsmodels.__version__}.")
+    return " ".join(text)
