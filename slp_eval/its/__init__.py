@@ -8,5 +8,19 @@ covariates + e_t (on the link scale) with a choice of family and error structure
 from slp_eval.its.diagnostics import ITSDiagnostics
 from slp_eval.its.fit import fit_its
 from slp_eval.its.result import ITSResult
+from slp_eval.its.sensitivity import (
+    BreakDateResult,
+    PlaceboResult,
+    break_date_sensitivity,
+    placebo_test,
+)
 
-__all__ = ["ITSDiagnostics", "ITSResult", "fit_its"]
+__all__ = [
+    "BreakDateResult",
+    "ITSDiagnostics",
+    "ITSResult",
+    "PlaceboResult",
+    "break_date_sensitivity",
+    "fit_its",
+    "placebo_test",
+]

@@ -1,0 +1,204 @@
+"""Checks of an ITS conclusion by re-fitting: in-time placebos and break-date sensitivity.
+
+- `placebo_test`: the model is re-fitted on the pre-period only, with a placebo interruption at
+  each admissible date (every segment keeps at least 3 fitted periods). If the real effect is a
+  programme effect and not the series' own wobble, it should be extreme among the placebo
+  effects. The permutation-style p is (1 + #{|placebo| >= |real|}) / (1 + n_placebos)
+  (in-time placebos, Abadie, Diamond & Hainmueller 2015; Linden 2018 for ITS).
+- `break_date_sensitivity`: the interruption is moved over a window of periods either side and
+  the model re-fitted each time, so a reader sees how much the estimates depend on the date.
+Both take the same model arguments as `fit_its`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from slp_eval.errors import ModelInputError, ParameterError
+from slp_eval.its.checks import MIN_SEGMENT_POINTS
+from slp_eval.its.fit import fit_its
+from slp_eval.its.result import ITSResult
+from slp_eval.its.serialize import records
+
+_COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
+
+
+def _effect_rows(result: ITSResult, position: int) -> pd.DataFrame:
+    """The level/trend-change estimates of the interruption at `position`, generic term names."""
+    k = next(k for k in result.interruptions if k.position == position)
+    prefix = "group:" if result.controlled else ""
+    rows = []
+    for generic in ("level_change", "trend_change"):
+        term = f"{prefix}{generic}[{k.label}]"
+        if term in result.coefficients.index:
+            row = result.coefficients.loc[term]
+            rows.append({"period": k.label, "term": prefix + generic,
+                         **{c: float(row[c]) for c in _COLUMNS[2:]}})
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+@dataclass(frozen=True)
+class PlaceboResult:
+    """Placebo effects across the pre-period (`placebos`), the real effect (`actual`) and the
+    rank and permutation-style p of the real one per term (`tests`)."""
+
+    placebos: pd.DataFrame
+    actual: pd.DataFrame
+    tests: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Placebo and actual estimates in one tidy frame (`kind` says which)."""
+        return pd.concat([self.actual.assign(kind="actual"), self.placebos.assign(kind="placebo")],
+                         ignore_index=True)[["kind", *_COLUMNS]]
+
+    def summary(self) -> str:
+        """One paragraph per term."""
+        n = len(self.placebos["period"].unique())
+        parts = [f"In-time placebo test: the model was re-fitted on the pre-period with {n} "
+                 "placebo interruptions."]
+        for _, row in self.tests.iterrows():
+            parts.append(
+                f"The actual {row['term'].replace('_', ' ')} ({row['actual_estimate']:.3g}) ranks "
+                f"{int(row['rank'])} of {int(row['n_placebos']) + 1} in absolute size "
+                f"(permutation-style p = {row['p_value']:.3g}).")
+        return " ".join(parts)
+
+    def plot(self) -> Figure:
+        """Placebo estimates per term with the actual estimate marked."""
+        from slp_eval.plots.its import plot_placebo
+
+        return plot_placebo(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"placebos": records(self.placebos), "actual": records(self.actual),
+                "tests": records(self.tests), "summary": self.summary()}
+
+
+@dataclass(frozen=True)
+class BreakDateResult:
+    """Level and trend change estimates as the interruption is moved (`estimates`)."""
+
+    estimates: pd.DataFrame  # shift, chosen, period, term, estimate, std_err, ci_low, ...
+
+    def to_frame(self) -> pd.DataFrame:
+        """The estimates, one row per shift and term."""
+        return self.estimates.copy()
+
+    def summary(self) -> str:
+        """How far the estimates move over the window."""
+        parts = []
+        shifts = self.estimates["shift"]
+        for term, rows in self.estimates.groupby("term", sort=False):
+            chosen = rows.loc[rows["chosen"]].iloc[0]
+            significant = int((rows["p_value"] < 0.05).sum())
+            parts.append(
+                f"the {term.replace('_', ' ')} ranges from {rows['estimate'].min():.3g} to "
+                f"{rows['estimate'].max():.3g} (at the chosen date {chosen['estimate']:.3g}), "
+                f"significant at 5% for {significant} of {len(rows)} dates")
+        return (f"Moving the interruption from {shifts.min():+d} to {shifts.max():+d} periods "
+                f"around {self.estimates.loc[self.estimates['chosen'], 'period'].iloc[0]}: "
+                + "; ".join(parts) + ".")
+
+    def plot(self) -> Figure:
+        """Estimates and CIs by interruption date, one panel per term."""
+        from slp_eval.plots.its import plot_break_dates
+
+        return plot_break_dates(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"estimates": records(self.estimates), "summary": self.summary()}
+
+
+def _check_model_args(model_args: dict[str, Any]) -> None:
+    if "interruptions" in model_args:
+        raise ParameterError("interruptions is a named argument of the sensitivity function, "
+                             "not a model argument")
+
+
+def placebo_test(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
+                 n_placebos: int | None = None, **model_args: Any) -> PlaceboResult:
+    """In-time placebo test of the first interruption.
+
+    The real model is `fit_its(data, outcome=..., time=..., interruptions=..., **model_args)`;
+    placebo models are the same model fitted to the rows before the first interruption with a
+    placebo interruption at each admissible pre-period date (or `n_placebos` of them, evenly
+    spaced). Returns the placebo distribution, the actual estimates and the rank and
+    permutation-style p = (1 + #{|placebo| >= |actual|}) / (1 + n) per term.
+    """
+    _check_model_args(model_args)
+    real = fit_its(data, outcome=outcome, time=time, interruptions=interruptions, **model_args)
+    first = real.interruptions[0]
+    origin = int(real.series.ordinal.min())
+    phase_in = int(model_args.get("phase_in", 0))
+    candidates = list(range(MIN_SEGMENT_POINTS, first.position - MIN_SEGMENT_POINTS - phase_in + 1))
+    if not candidates:
+        raise ModelInputError(
+            f"the pre-period ({first.position} periods before {first.label}) is too short for a "
+            f"placebo interruption (rule: at least {MIN_SEGMENT_POINTS} fitted periods on each "
+            "side of it)")
+    if n_placebos is not None:
+        if isinstance(n_placebos, bool) or not isinstance(n_placebos, int) or n_placebos < 1:
+            raise ParameterError(f"n_placebos={n_placebos!r} must be a positive integer or None")
+        if n_placebos < len(candidates):
+            picks = np.unique(np.round(np.linspace(0, len(candidates) - 1, n_placebos)).astype(int))
+            candidates = [candidates[i] for i in picks]
+    ordinals = real.index.ordinals
+    pre = data[ordinals < origin + first.position]
+    placebo_rows = []
+    for position in candidates:
+        value = real.index.value(origin + position)
+        fit = fit_its(pre, outcome=outcome, time=time, interruptions=value, **model_args)
+        placebo_rows.append(_effect_rows(fit, position))
+    placebos = pd.concat(placebo_rows, ignore_index=True)
+    actual = _effect_rows(real, first.position)
+    tests = []
+    for _, row in actual.iterrows():
+        values = placebos.loc[placebos["term"] == row["term"], "estimate"].to_numpy()
+        bigger = int(np.sum(np.abs(values) >= abs(row["estimate"])))
+        tests.append({"term": row["term"], "actual_estimate": row["estimate"],
+                      "n_placebos": len(values),
+                      "rank": 1 + int(np.sum(np.abs(values) > abs(row["estimate"]))),
+                      "p_value": (1 + bigger) / (1 + len(values))})
+    return PlaceboResult(placebos, actual, pd.DataFrame(tests))
+
+
+def break_date_sensitivity(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
+                           window: int = 3, interruption: Any = None,
+                           **model_args: Any) -> BreakDateResult:
+    """Re-fit with one interruption (default the first) moved -window..+window periods.
+
+    Other interruptions stay where they are. A shift that leaves a segment too short or
+    crosses another interruption is an error naming the shift: narrow the window.
+    """
+    _check_model_args(model_args)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ParameterError(f"window={window!r} must be a positive integer number of periods")
+    real = fit_its(data, outcome=outcome, time=time, interruptions=interruptions, **model_args)
+    moved = real._find(interruption) if interruption is not None else real.interruptions[0]
+    values = list(real.spec.interruption_values)
+    which = [k.label for k in real.interruptions].index(moved.label)
+    origin = int(real.series.ordinal.min())
+    frames = []
+    for shift in range(-window, window + 1):
+        value = real.index.value(origin + moved.position + shift)
+        trial = [*values[:which], value, *values[which + 1:]]
+        try:
+            fit = (real if shift == 0 else
+                   fit_its(data, outcome=outcome, time=time, interruptions=trial, **model_args))
+        except (ModelInputError, ParameterError) as err:
+            raise ModelInputError(f"break date shifted by {shift:+d} periods "
+                                  f"({real.index.label(origin + moved.position + shift)}): "
+                                  f"{err} (rule: narrow the window)") from None
+        rows = _effect_rows(fit, moved.position + shift)
+        rows.insert(0, "shift", shift)
+        rows.insert(1, "chosen", shift == 0)
+        frames.append(rows)
+    return BreakDateResult(pd.concat(frames, ignore_index=True))
+

@@ -1,0 +1,140 @@
+"""Figures of interrupted time series results. Each function reads a result object and returns
+a matplotlib `Figure` built with the object API (no pyplot state is created or left open)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from slp_eval.its.diagnostics import ITSDiagnostics
+    from slp_eval.its.result import ITSResult
+    from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult
+
+OBSERVED = "#4d4d4d"
+FITTED = "#1f77b4"
+COUNTERFACTUAL = "#d62728"
+CONTROL = "#7f7f7f"
+
+
+def _figure(ax: Any, size: tuple[float, float] = (8.0, 4.5)) -> tuple[Figure, Any]:
+    if ax is not None:
+        return ax.figure, ax
+    figure = Figure(figsize=size, layout="constrained")
+    return figure, figure.subplots()
+
+
+def _control_fit(result: ITSResult) -> pd.DataFrame:
+    """Mean observed and fitted values of the comparison units by period."""
+    series = result.series
+    rows = ~series.treated
+    band = result._predictor().band(result.design_all.to_numpy(), result.spec.alpha)
+    frame = pd.DataFrame({"ordinal": series.ordinal[rows], "observed": series.observed[rows],
+                          "fitted": band["mean"].to_numpy()[rows]})
+    return frame.groupby("ordinal", as_index=False).mean()
+
+
+def plot_its(result: ITSResult, ax: Any = None) -> Figure:
+    """Observed points (hollow when outside the fit), fitted segments with CI ribbons, the
+    dashed counterfactual with its ribbon, interruption lines and shaded phase-in periods."""
+    figure, ax = _figure(ax)
+    frame = result.counterfactual()
+    ordinals = result.series.ordinal[result.series.treated]
+    x = result.index.plot_positions(ordinals)
+    x_arr = np.asarray(x)
+    fitted_rows = frame["in_fit"].to_numpy()
+    label = str(result.spec.treated) if result.controlled else "observed"
+    ax.scatter(x_arr[fitted_rows], frame["observed"][fitted_rows], color=OBSERVED, s=14,
+               label=label, zorder=3)
+    if (~fitted_rows).any():
+        ax.scatter(x_arr[~fitted_rows], frame["observed"][~fitted_rows], facecolors="none",
+                   edgecolors=OBSERVED, s=14, label="not in fit (phase-in or missing)", zorder=3)
+    t = frame["t"].to_numpy()
+    edges = [k.position for k in result.interruptions]
+    bounds = [-np.inf, *edges, np.inf]
+    for i in range(len(bounds) - 1):
+        segment = (t >= bounds[i]) & (t < bounds[i + 1])
+        ax.plot(x_arr[segment], frame["fitted"][segment], color=FITTED,
+                label="fitted" if i == 0 else None)
+        ax.fill_between(x_arr[segment], frame["fitted_ci_low"][segment],
+                        frame["fitted_ci_high"][segment], color=FITTED, alpha=0.15, linewidth=0)
+    after = t >= edges[0] - 1
+    ax.plot(x_arr[after], frame["counterfactual"][after], color=COUNTERFACTUAL, linestyle="--",
+            label="counterfactual")
+    ax.fill_between(x_arr[after], frame["counterfactual_ci_low"][after],
+                    frame["counterfactual_ci_high"][after], color=COUNTERFACTUAL, alpha=0.10,
+                    linewidth=0)
+    if result.controlled:
+        controls = _control_fit(result)
+        cx = np.asarray(result.index.plot_positions(controls["ordinal"].to_numpy()))
+        ax.scatter(cx, controls["observed"], color=CONTROL, s=10, marker="s",
+                   label="comparison units (mean)", zorder=2)
+        ax.plot(cx, controls["fitted"], color=CONTROL, linewidth=1)
+    step = (x_arr[1] - x_arr[0]) if len(x_arr) > 1 else 1
+    for k in result.interruptions:
+        at = x_arr[t == k.position][0]
+        ax.axvline(at, color="black", linewidth=0.8, linestyle=":")
+        if result.spec.phase_in:
+            ax.axvspan(at, at + step * result.spec.phase_in, color="grey", alpha=0.15,
+                       linewidth=0, label="phase-in" if k is result.interruptions[0] else None)
+    ax.set_xlabel(result.spec.time)
+    ax.set_ylabel(result.spec.outcome)
+    ax.set_title(f"Interrupted time series: {result.spec.outcome}")
+    ax.legend(frameon=False, fontsize="small")
+    return figure
+
+
+def plot_acf(diagnostics: ITSDiagnostics, ax: Any = None) -> Figure:
+    """Residual autocorrelations with the white-noise band."""
+    figure, ax = _figure(ax, (6.0, 3.5))
+    acf = diagnostics.acf[diagnostics.acf["lag"] > 0]
+    ax.vlines(acf["lag"], 0, acf["acf"], color=FITTED)
+    ax.scatter(acf["lag"], acf["acf"], color=FITTED, s=12)
+    ax.fill_between(acf["lag"], acf["ci_low"], acf["ci_high"], color="grey", alpha=0.2,
+                    linewidth=0)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("lag")
+    ax.set_ylabel("residual autocorrelation")
+    ax.set_title("Residual ACF")
+    return figure
+
+
+def plot_placebo(placebo: PlaceboResult) -> Figure:
+    """Placebo estimates by placebo date, one panel per term, with the actual estimate."""
+    terms = placebo.actual["term"].tolist()
+    figure = Figure(figsize=(4.0 * len(terms), 3.5), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(terms)))
+    for ax, term in zip(axes, terms, strict=True):
+        rows = placebo.placebos[placebo.placebos["term"] == term]
+        ax.errorbar(range(len(rows)), rows["estimate"],
+                    yerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                    fmt="o", color=CONTROL, markersize=3, label="placebo")
+        actual = placebo.actual.loc[placebo.actual["term"] == term, "estimate"].item()
+        ax.axhline(actual, color=COUNTERFACTUAL, label="actual")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(range(len(rows)), rows["period"], rotation=90, fontsize="x-small")
+        ax.set_title(term.replace("_", " "))
+        ax.legend(frameon=False, fontsize="small")
+    return figure
+
+
+def plot_break_dates(sensitivity: BreakDateResult) -> Figure:
+    """Estimate and CI by interruption date, one panel per term, the chosen date marked."""
+    frame = sensitivity.estimates
+    terms = list(dict.fromkeys(frame["term"]))
+    figure = Figure(figsize=(4.0 * len(terms), 3.5), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(terms)))
+    for ax, term in zip(axes, terms, strict=True):
+        rows = frame[frame["term"] == term]
+        colours = [COUNTERFACTUAL if c else FITTED for c in rows["chosen"]]
+        ax.errorbar(rows["shift"], rows["estimate"],
+                    yerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                    fmt="none", ecolor=FITTED)
+        ax.scatter(rows["shift"], rows["estimate"], color=colours, zorder=3)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(rows["shift"], rows["period"], rotation=90, fontsize="x-small")
+        ax.set_title(term.replace("_", " "))
+    return figure
