@@ -118,7 +118,8 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
         if not first <= ordinal <= last:
             raise ModelInputError(
                 f"interruption {value!s} is outside the data: column '{time}' runs from "
-                f"{index.label(first)} to {index.label(last)}")
+                f"{index.label(first)} to {index.label(last)} (rule: each interruption is a "
+                "period of the series)")
         if parsed and ordinal <= parsed[-1].position + origin:
             raise ParameterError(f"interruptions must be distinct and in time order; {value!s} "
                                  f"does not come after {parsed[-1].label}")

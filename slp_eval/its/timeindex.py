@@ -202,6 +202,7 @@ def check_order(index: TimeIndex, positions: np.ndarray, rows: pd.Index,
     """
     where = f" for unit {unit!r}" if unit is not None else ""
     ordinals = index.ordinals[positions]
+    rows = rows[positions]
     steps = np.diff(ordinals)
     for i, step in enumerate(steps):
         before, after = int(ordinals[i]), int(ordinals[i + 1])
