@@ -6,6 +6,7 @@
 - `aggregate_monthly(source, extract_date=...)` turns placement episodes into `monthly_series`.
 """
 
+from slp_eval.data.aggregate import aggregate_monthly
 from slp_eval.data.dictionary import DataDictionary, Dataset, Field, Vocabulary, read_dictionary
 from slp_eval.data.load import ValidationReport, load, validate_file
 from slp_eval.data.render import render_dictionary_markdown
@@ -17,6 +18,7 @@ __all__ = [
     "Field",
     "ValidationReport",
     "Vocabulary",
+    "aggregate_monthly",
     "build_schema",
     "load",
     "read_dictionary",
