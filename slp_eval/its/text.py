@@ -35,6 +35,14 @@ def _ci(row, low: str = "ci_low", high: str = "ci_high") -> str:
     return f"{_num(row[low])} to {_num(row[high])}"
 
 
+def _ratio_ci(row) -> str:
+    return f"{row['ratio_ci_low']:.3f} to {row['ratio_ci_high']:.3f}"
+
+
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
 def _describe(result: ITSResult, term: str, what: str) -> str | None:
     table = result.coefficients
     if term not in table.index:
@@ -44,17 +52,16 @@ def _describe(result: ITSResult, term: str, what: str) -> str | None:
     if result.fit.link == "identity":
         verb = "rose" if row["estimate"] >= 0 else "fell"
         if what == "level":
-            return (f"it {verb} by {_num(abs(row['estimate']))} ({level}% CI {_ci(row)}, "
-                    f"p = {row['p_value']:.3g})")
+            return (f"the level {verb} by {_num(abs(row['estimate']))} ({level}% CI "
+                    f"{_ci(row)}, {_p(row['p_value'])})")
         return (f"the trend changed by {_num(row['estimate'])} per "
-                f"{_UNIT[result.frequency]} ({level}% CI {_ci(row)}, p = {row['p_value']:.3g})")
+                f"{_UNIT[result.frequency]} ({level}% CI {_ci(row)}, {_p(row['p_value'])})")
     ratio = "rate ratio" if result.fit.link == "log" else "odds ratio"
     if what == "level":
-        return (f"it changed by a {ratio} of {_num(row['ratio'])} ({level}% CI "
-                f"{_ci(row, 'ratio_ci_low', 'ratio_ci_high')}, p = {row['p_value']:.3g})")
-    return (f"the trend changed by a {ratio} of {_num(row['ratio'])} per "
-            f"{_UNIT[result.frequency]} ({level}% CI "
-            f"{_ci(row, 'ratio_ci_low', 'ratio_ci_high')}, p = {row['p_value']:.3g})")
+        return (f"the level changed by a {ratio} of {row['ratio']:.3f} ({level}% CI "
+                f"{_ratio_ci(row)}, {_p(row['p_value'])})")
+    return (f"the trend changed by a {ratio} of {row['ratio']:.3f} per "
+            f"{_UNIT[result.frequency]} ({level}% CI {_ratio_ci(row)}, {_p(row['p_value'])})")
 
 
 def summary_text(result: ITSResult) -> str:
@@ -70,9 +77,12 @@ def summary_text(result: ITSResult) -> str:
         opening = (f"Before {result.interruptions[0].label}, {spec.outcome} {who + ' ' if who else ''}"
                    f"{direction} by {_num(abs(pre['estimate']))} a {unit}")
     else:
-        opening = (f"Before {result.interruptions[0].label}, {spec.outcome} "
-                   f"{who + ' ' if who else ''}changed by a factor of {_num(pre['ratio'])} a "
-                   f"{unit}")
+        scale = "rate" if result.fit.link == "log" else "odds"
+        direction = "rose" if pre["ratio"] >= 1 else "fell"
+        opening = (f"Before {result.interruptions[0].label}, the {scale} of {spec.outcome} "
+                   f"{who + ' ' if who else ''}{direction} by "
+                   f"{abs(100 * (pre['ratio'] - 1)):.2g}% a {unit} ({scale} ratio "
+                   f"{pre['ratio']:.3f})")
     sentences = [opening + "."]
     for k in result.interruptions:
         parts = [p for p in (
@@ -123,6 +133,7 @@ def methods_text(result: ITSResult) -> str:
         text.append(
             f"Standard errors were Newey-West (Bartlett kernel) with {info['maxlags']} lag(s), "
             f"{how}, with the small-sample scaling n/(n-k) used by Stata's newey"
+            + (" and t statistics on n-k degrees of freedom" if spec.family == "gaussian" else "")
             + ("; autocovariances were computed within each unit" if result.controlled else "")
             + ".")
     elif spec.errors == "ar":
