@@ -1,0 +1,201 @@
+"""Data-quality profile of one file against its data-dictionary dataset.
+
+Reads the file the same way `slp_eval.data.validate_file` does (so a cell that fails to parse
+counts as invalid, not as a silent NaN) and tabulates: completeness of every field, records and
+complete records by month, invalid values by column and rule, and coverage of a coded column
+(e.g. the 12 south London boroughs) including codes with no record at all.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from slp_eval.data import DataDictionary, ValidationReport, read_dictionary, validate_file
+from slp_eval.data.parse import parse_column
+from slp_eval.data.read import read_raw
+from slp_eval.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class QualityProfile:
+    """Tidy frames of a data-quality profile; counts are raw (disclosure is the report's job)."""
+
+    path: Path
+    dataset: str
+    rows: int
+    fields: pd.DataFrame  # column, type, required, identifies_person, missing, invalid, percent_complete
+    by_month: pd.DataFrame  # month, records, complete_records, percent_complete
+    invalid: pd.DataFrame  # column, rule, cells, first_row
+    coverage: pd.DataFrame  # code, label, records, percent
+    coverage_column: str | None
+    date_column: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True when no value breaks the dictionary."""
+        return self.invalid.empty
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-field completeness (the headline table)."""
+        return self.fields.copy()
+
+    def summary(self) -> str:
+        """One paragraph on completeness, invalid values and coverage."""
+        required = self.fields[self.fields["required"]]
+        worst = required.sort_values(["percent_complete", "column"]).iloc[0] if len(required) else None
+        text = [f"The file has {self.rows:,} records."]
+        if worst is not None:
+            text.append(
+                f"The least complete required field is `{worst['column']}` "
+                f"({worst['percent_complete']:.1f}% of records)."
+            )
+        cells = int(self.invalid["cells"].sum()) if len(self.invalid) else 0
+        text.append(
+            "Every value conforms to the data dictionary."
+            if cells == 0
+            else f"{cells:,} value{'s' if cells != 1 else ''} in {self.invalid['column'].nunique()} "
+            f"column(s) break the data dictionary."
+        )
+        if self.coverage_column is not None:
+            missing = self.coverage[self.coverage["records"] == 0]
+            absent = ", ".join(missing["label"]) if len(missing) else "none"
+            text.append(
+                f"Coverage by `{self.coverage_column}`: {int((self.coverage['records'] > 0).sum())} of "
+                f"{len(self.coverage)} codes have records (codes with none: {absent})."
+            )
+        return " ".join(text)
+
+    def plot(self) -> Figure:
+        """Records per month (bars) with the percentage of complete records (line)."""
+        fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
+        months = self.by_month["month"].astype(str)
+        ax.bar(range(len(months)), self.by_month["records"], color="#4c72b0", width=0.9, label="records")
+        ax.set_ylabel("Records")
+        ax.set_xlabel("Month" + (f" of {self.date_column}" if self.date_column else ""))
+        step = max(1, len(months) // 10)
+        ax.set_xticks(range(0, len(months), step), months.iloc[::step], rotation=45, ha="right")
+        twin = ax.twinx()
+        twin.plot(range(len(months)), self.by_month["percent_complete"], color="#c44e52",
+                  label="% complete")
+        twin.set_ylim(0, 105)
+        twin.set_ylabel("% of records complete", color="#c44e52")
+        ax.set_title("Records and completeness by month")
+        return fig
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready block for results.json."""
+        return {
+            "file": str(self.path),
+            "dataset": self.dataset,
+            "rows": self.rows,
+            "ok": self.ok,
+            "fields": self.fields.to_dict(orient="records"),
+            "invalid": self.invalid.to_dict(orient="records"),
+            "coverage_column": self.coverage_column,
+            "coverage": self.coverage.to_dict(orient="records"),
+            "date_column": self.date_column,
+            "months": len(self.by_month),
+        }
+
+
+def _typed(path: Path, ds: Any) -> pd.DataFrame:
+    raw, _ = read_raw(path, len(ds.required_columns))
+    if raw is None:
+        return pd.DataFrame(columns=ds.field_names)
+    columns = {f.name: parse_column(raw[f.name], f.type)[0] for f in ds.fields if f.name in raw.columns}
+    return pd.DataFrame(columns, index=raw.index)
+
+
+def profile(
+    report: ValidationReport,
+    *,
+    date_column: str | None = None,
+    coverage_column: str | None = None,
+    dictionary: DataDictionary | None = None,
+) -> QualityProfile:
+    """Profile the file of a `validate_file` report (`slp_eval.data`) against its dataset."""
+    d = dictionary if dictionary is not None else read_dictionary()
+    ds = d.dataset(report.dataset)
+    frame = report.frame if report.frame is not None else _typed(report.path, ds)
+    for name, column in (("date_column", date_column), ("coverage_column", coverage_column)):
+        if column is not None and column not in ds.field_names:
+            raise ParameterError(
+                f"{name}: {column!r} is not a field of dataset {report.dataset!r} "
+                f"(fields: {', '.join(ds.field_names)})"
+            )
+    failures = report.failures
+    bad_cells = failures.dropna(subset=["row", "column"])
+    invalid_by_column = bad_cells.groupby("column")["row"].nunique()
+    rows = len(frame)
+    fields = pd.DataFrame(
+        {
+            "column": [f.name for f in ds.fields],
+            "type": [f.type for f in ds.fields],
+            "required": [f.required and not f.nullable for f in ds.fields],
+            "identifies_person": [f.identifies_person for f in ds.fields],
+            "missing": [int(frame[f.name].isna().sum()) if f.name in frame else rows for f in ds.fields],
+            "invalid": [int(invalid_by_column.get(f.name, 0)) for f in ds.fields],
+        }
+    )
+    fields["percent_complete"] = 100.0 * (rows - fields["missing"]) / rows if rows else 0.0
+
+    by_month = pd.DataFrame(columns=["month", "records", "complete_records", "percent_complete"])
+    if date_column is not None and rows:
+        required = [f.name for f in ds.fields if f.required and not f.nullable and f.name in frame]
+        complete = frame[required].notna().all(axis=1)
+        bad_rows = set(bad_cells["row"].astype(int) - 1)
+        complete &= ~frame.index.isin(bad_rows)
+        month = pd.to_datetime(frame[date_column]).dt.to_period("M")
+        grouped = pd.DataFrame({"month": month, "complete": complete}).dropna(subset=["month"])
+        by_month = (
+            grouped.groupby("month")
+            .agg(records=("complete", "size"), complete_records=("complete", "sum"))
+            .reindex(pd.period_range(grouped["month"].min(), grouped["month"].max(), freq="M"),
+                     fill_value=0)
+            .rename_axis("month")
+            .reset_index()
+        )
+        by_month["percent_complete"] = (
+            100.0 * by_month["complete_records"] / by_month["records"].where(by_month["records"] > 0)
+        )
+
+    invalid = (
+        bad_cells.groupby(["column", "rule"], sort=True)
+        .agg(cells=("row", "size"), first_row=("row", "min"))
+        .reset_index()
+        if len(bad_cells)
+        else pd.DataFrame(columns=["column", "rule", "cells", "first_row"])
+    )
+    file_level = failures[failures["column"].isna() | failures["row"].isna()]
+    if len(file_level):
+        extra = file_level.groupby(["column", "rule"], dropna=False).size().reset_index(name="cells")
+        extra["first_row"] = pd.NA
+        invalid = pd.concat([invalid, extra], ignore_index=True)
+
+    coverage = pd.DataFrame(columns=["code", "label", "records", "percent"])
+    if coverage_column is not None:
+        field = next(f for f in ds.fields if f.name == coverage_column)
+        counts = frame[coverage_column].value_counts()
+        if field.vocabulary is not None:
+            vocab = d.vocabularies[field.vocabulary]
+            codes, labels = vocab.codes, [v.label for v in vocab.values]
+        else:
+            codes = sorted(map(str, counts.index))
+            labels = codes
+        coverage = pd.DataFrame({"code": codes, "label": labels})
+        coverage["records"] = [int(counts.get(code, 0)) for code in codes]
+        coverage["percent"] = 100.0 * coverage["records"] / rows if rows else 0.0
+    return QualityProfile(report.path, report.dataset, rows, fields, by_month, invalid, coverage,
+                          coverage_column, date_column)
+
+
+def profile_file(path: str | Path, dataset: str, **kwargs: Any) -> QualityProfile:
+    """`profile(validate_file(path, dataset), ...)`."""
+    return profile(validate_file(path, dataset), **kwargs)
+
+
+__all__ = ["QualityProfile", "profile", "profile_file"]
