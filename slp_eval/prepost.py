@@ -607,6 +607,11 @@ class RateComparison:
     rate2_ci: tuple[float, float]
     label: str = "rate"
     unit: str = ""
+    dispersion: float = 1.0
+
+    @property
+    def method(self) -> str:
+        return "exact-conditional" if self.dispersion == 1 else "quasi-poisson-wald"
 
     @property
     def rate1(self) -> float:
@@ -624,7 +629,7 @@ class RateComparison:
     def log_ratio_std_err(self) -> float:
         if self.count1 == 0 or self.count2 == 0:
             return math.nan
-        return math.sqrt(1 / self.count1 + 1 / self.count2)
+        return math.sqrt(self.dispersion * (1 / self.count1 + 1 / self.count2))
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(
@@ -636,7 +641,8 @@ class RateComparison:
             ],
             columns=list(ESTIMATE_COLUMNS),
         )
-        frame["interval_method"] = ["exact-garwood", "exact-garwood", "exact-conditional"]
+        each = "exact-garwood" if self.dispersion == 1 else "quasi-poisson-wald"
+        frame["interval_method"] = [each, each, self.method]
         frame["se_scale"] = [None, None, "log"]
         return frame
 
@@ -652,12 +658,17 @@ class RateComparison:
             f"The {label or self.label} {_verb(self.rate_ratio - 1)} from {numbers}: rate ratio "
             f"{_ratio_text(self.rate_ratio, self.ci_low, self.ci_high)}, "
             f"{self.percent_change:+.1f}%; {format_p(self.p_value)} "
-            "(exact conditional Poisson test)."
+            + (
+                "(exact conditional Poisson test)."
+                if self.dispersion == 1
+                else f"(quasi-Poisson Wald test, dispersion {self.dispersion:g})."
+            )
         )
 
     def to_dict(self) -> dict[str, object]:
         keys = ("count1", "exposure1", "count2", "exposure2", "alpha", "rate_ratio", "ci_low",
-                "ci_high", "p_value", "rate1", "rate2", "percent_change", "label", "unit")
+                "ci_high", "p_value", "rate1", "rate2", "percent_change", "label", "unit",
+                "dispersion", "method")
         out: dict[str, object] = {k: _json(getattr(self, k)) for k in keys}
         out["kind"] = "rates"
         out["estimates"] = _frame_records(self.to_frame())
@@ -684,6 +695,32 @@ def _exact_rate_ratio_interval(
     return float(low / (1 - low) * scale), upper
 
 
+def _quasi_poisson(
+    count1: int, exposure1: float, count2: int, exposure2: float, alpha: float, label: str,
+    unit: str, dispersion: float,
+) -> RateComparison:
+    if count1 == 0 or count2 == 0:
+        raise ModelInputError(
+            f"compare_rates: with dispersion = {dispersion:g} both counts must be above 0 "
+            f"(count1 = {count1}, count2 = {count2}); the quasi-Poisson interval is on the log scale"
+        )
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    log_ratio = math.log((count2 / exposure2) / (count1 / exposure1))
+    se = math.sqrt(dispersion * (1 / count1 + 1 / count2))
+
+    def rate_ci(count: int, exposure: float) -> tuple[float, float]:
+        half = z * math.sqrt(dispersion / count)
+        return (count / exposure * math.exp(-half), count / exposure * math.exp(half))
+
+    return RateComparison(
+        count1=count1, exposure1=exposure1, count2=count2, exposure2=exposure2, alpha=alpha,
+        rate_ratio=math.exp(log_ratio), ci_low=math.exp(log_ratio - z * se),
+        ci_high=math.exp(log_ratio + z * se), p_value=float(2 * stats.norm.sf(abs(log_ratio) / se)),
+        rate1_ci=rate_ci(count1, exposure1), rate2_ci=rate_ci(count2, exposure2), label=label,
+        unit=unit, dispersion=dispersion,
+    )
+
+
 def compare_rates(
     count1: int,
     exposure1: float,
@@ -693,6 +730,7 @@ def compare_rates(
     alpha: float = 0.05,
     label: str = "rate",
     unit: str = "",
+    dispersion: float = 1.0,
 ) -> RateComparison:
     """Compare Poisson counts: ``count_k ~ Poisson(rate_k * exposure_k)``; estimate
     ``rate_ratio = rate2 / rate1`` (after over before).
@@ -701,6 +739,11 @@ def compare_rates(
     ``poisson.test(c(count2, count1), c(exposure2, exposure1))``; the test is statsmodels
     ``test_poisson_2indep(method="exact-cond")``. Exposures are person-time, population or the
     length of each period (equal periods: pass the same exposure twice).
+
+    ``dispersion`` > 1 allows for counts that are not independent events (bed days come in stays;
+    variance = dispersion x mean, the quasi-Poisson model): the interval and test are then Wald on
+    the log scale, ``log RR +/- z sqrt(dispersion (1/count1 + 1/count2))``, and each rate's interval
+    ``exp(log rate +/- z sqrt(dispersion / count))``.
     """
     func = "compare_rates"
     count1 = _count(func, "count1", count1)
@@ -712,6 +755,13 @@ def compare_rates(
         raise ModelInputError(
             f"{func}: count1 = count2 = 0; a rate ratio needs at least one event in either period"
         )
+    dispersion = _finite(func, "dispersion", dispersion)
+    if dispersion < 1:
+        raise ParameterError(
+            f"{func}: dispersion = {dispersion:g} is below 1; use 1 for Poisson counts"
+        )
+    if dispersion > 1:
+        return _quasi_poisson(count1, exposure1, count2, exposure2, alpha, label, unit, dispersion)
     with np.errstate(divide="ignore"):  # statsmodels computes the ratio itself; unused here
         p_value = float(
             test_poisson_2indep(count2, exposure2, count1, exposure1, method="exact-cond").pvalue

@@ -222,6 +222,18 @@ def test_rates_frame_summary_and_percent_change():
     assert prop.basis == "risk_ratio"
 
 
+def test_quasi_poisson_dispersion_widens_the_interval_by_its_square_root():
+    poisson = compare_rates(1102, 31, 680, 31)
+    quasi = compare_rates(1102, 31, 680, 31, dispersion=50)
+    se = math.sqrt(50 * (1 / 1102 + 1 / 680))
+    assert quasi.rate_ratio == pytest.approx(680 / 1102)
+    assert quasi.ci_low == pytest.approx(680 / 1102 * math.exp(-stats.norm.ppf(0.975) * se))
+    assert quasi.p_value == pytest.approx(2 * stats.norm.sf(abs(math.log(680 / 1102)) / se))
+    assert quasi.ci_high - quasi.ci_low > poisson.ci_high - poisson.ci_low
+    assert quasi.method == "quasi-poisson-wald"
+    assert "dispersion 50" in quasi.summary()
+
+
 # ------------------------------------------------------------------------------ means
 def test_welch_matches_scipy_and_summary_statistics():
     rng = np.random.default_rng(1)
@@ -360,6 +372,11 @@ def test_paired_interval_contains_estimate(a, b, c, d):
         (lambda: compare_rates(0, 1, 0, 1), ModelInputError,
          "compare_rates: count1 = count2 = 0; a rate ratio needs at least one event in either "
          "period"),
+        (lambda: compare_rates(10, 1, 12, 1, dispersion=0.5), ParameterError,
+         "compare_rates: dispersion = 0.5 is below 1; use 1 for Poisson counts"),
+        (lambda: compare_rates(0, 1, 12, 1, dispersion=2), ModelInputError,
+         "compare_rates: with dispersion = 2 both counts must be above 0 (count1 = 0, count2 = "
+         "12); the quasi-Poisson interval is on the log scale"),
         (lambda: compare_means([1.0, float("nan"), 3.0], [2.0, 3.0]), ModelInputError,
          "compare_means: a[1] = nan is not a finite number (1 such value(s)); remove or impute "
          "missing values explicitly"),
