@@ -39,6 +39,15 @@ class QualityProfile:
         """True when no value breaks the dictionary."""
         return self.invalid.empty
 
+    def by_year(self) -> pd.DataFrame:
+        """Records and complete records by calendar year (the by-month table summed)."""
+        if self.by_month.empty:
+            return pd.DataFrame(columns=["year", "records", "complete_records", "percent_complete"])
+        years = self.by_month.assign(year=[str(m.year) for m in self.by_month["month"]])
+        out = years.groupby("year", as_index=False)[["records", "complete_records"]].sum()
+        out["percent_complete"] = 100.0 * out["complete_records"] / out["records"].where(out["records"] > 0)
+        return out
+
     def to_frame(self) -> pd.DataFrame:
         """Per-field completeness (the headline table)."""
         return self.fields.copy()
@@ -48,7 +57,9 @@ class QualityProfile:
         required = self.fields[self.fields["required"]]
         worst = required.sort_values(["percent_complete", "column"]).iloc[0] if len(required) else None
         text = [f"The file has {self.rows:,} records."]
-        if worst is not None:
+        if worst is not None and worst["percent_complete"] == 100.0:
+            text.append("Every required field is present in every record.")
+        elif worst is not None:
             text.append(
                 f"The least complete required field is `{worst['column']}` "
                 f"({worst['percent_complete']:.1f}% of records)."
@@ -62,10 +73,10 @@ class QualityProfile:
         )
         if self.coverage_column is not None:
             missing = self.coverage[self.coverage["records"] == 0]
-            absent = ", ".join(missing["label"]) if len(missing) else "none"
             text.append(
                 f"Coverage by `{self.coverage_column}`: {int((self.coverage['records'] > 0).sum())} of "
-                f"{len(self.coverage)} codes have records (codes with none: {absent})."
+                f"{len(self.coverage)} codes have records"
+                + (f" (none for {', '.join(missing['label'])})." if len(missing) else ".")
             )
         return " ".join(text)
 
@@ -193,9 +204,37 @@ def profile(
                           coverage_column, date_column)
 
 
+def limitations(profile: QualityProfile, *, threshold: float = 95.0) -> list[str]:
+    """What the profile found that limits an analysis of this file, one sentence each."""
+    items = []
+    short = profile.fields[profile.fields["required"] & (profile.fields["percent_complete"] < 100.0)]
+    for row in short.itertuples(index=False):
+        items.append(f"Required field `{row.column}` is missing in "
+                     f"{100 - row.percent_complete:.1f}% of records.")
+    if not profile.invalid.empty:
+        items.append(f"{int(profile.invalid['cells'].sum()):,} values break the data dictionary in "
+                     f"{profile.invalid['column'].nunique()} column(s): analyses must exclude or correct "
+                     "them, and `slp-eval load` refuses the file until then.")
+    if not profile.by_month.empty:
+        empty = profile.by_month[profile.by_month["records"] == 0]
+        if len(empty):
+            items.append(f"{len(empty)} month(s) between the first and last have no record at all "
+                         f"(first: {empty['month'].iloc[0]}).")
+        low = profile.by_month[profile.by_month["percent_complete"] < threshold]
+        if len(low):
+            items.append(f"In {len(low)} month(s) fewer than {threshold:g}% of records are complete "
+                         f"(first: {low['month'].iloc[0]}).")
+    if not profile.coverage.empty:
+        absent = profile.coverage[profile.coverage["records"] == 0]
+        if len(absent):
+            items.append(f"No record for {len(absent)} code(s) of `{profile.coverage_column}`: "
+                         f"{', '.join(absent['label'])}.")
+    return items
+
+
 def profile_file(path: str | Path, dataset: str, **kwargs: Any) -> QualityProfile:
     """`profile(validate_file(path, dataset), ...)`."""
     return profile(validate_file(path, dataset), **kwargs)
 
 
-__all__ = ["QualityProfile", "profile", "profile_file"]
+__all__ = ["QualityProfile", "limitations", "profile", "profile_file"]

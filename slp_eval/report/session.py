@@ -19,6 +19,7 @@ from IPython.display import HTML, Markdown, display
 from matplotlib.figure import Figure
 
 import slp_eval
+from slp_eval import ESTIMATE_COLUMNS
 from slp_eval.data import load, validate_file
 from slp_eval.data.load import ValidationReport
 from slp_eval.disclosure import DisclosedTable, apply_disclosure, assert_no_identifying_columns
@@ -266,6 +267,8 @@ class Report:
 
     def write_results(self, estimates: pd.DataFrame | list[dict[str, Any]], **blocks: Any) -> None:
         """results.json with the kind's block(s) and the disclosure block (only with an output_dir)."""
+        if isinstance(estimates, list) and not estimates:  # a kind with no estimates (data quality)
+            estimates = pd.DataFrame(columns=list(ESTIMATE_COLUMNS))
         document = build_results(
             analysis=self.params.analysis,
             parameters=self.params.model_dump(mode="json"),
@@ -352,7 +355,9 @@ def start(
                 frame = validation[where].frame
             if frame is not None:
                 data[where] = frame
-            synthetic = bool(frame.attrs.get("synthetic")) if frame is not None else _says_synthetic(source)
+            synthetic = _says_synthetic(source) if frame is None else bool(
+                frame.attrs.get("synthetic", "synthetic" in frame.columns and frame["synthetic"].all())
+            )
             inputs.append(Input(where, source.path, source.dataset, sha256_file(source.path),
                                 None if frame is None else len(frame), synthetic))
     except (ParameterError, DataValidationError) as error:
