@@ -139,7 +139,7 @@ class Scorecard:
         from slp_eval.plots.forest import forest_plot
 
         frame = self.to_frame()
-        frame["label"] = frame["metric"].map(_capital)
+        frame = frame[frame["p_value"].notna()].assign(label=frame["metric"].map(_capital))
         return forest_plot(frame, label="label", title="Headline claims: effect and 95% CI"
                            if math.isclose(self.alpha, 0.05) else "Headline claims")
 
