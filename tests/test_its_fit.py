@@ -243,3 +243,50 @@ def test_comparison_series_terms_and_panel_hac(california: pd.DataFrame) -> None
         assert table.loc[f"group:{term}", "estimate"] == pytest.approx(difference, abs=1e-9)
     assert result.model_result.cov_type == "hac-panel"
     assert result.n_obs == 6 * 31
+
+
+def test_panel_ar1_matches_nlme_within_unit_corar1() -> None:
+    """R: gls(cigsale ~ (t + x + xt) * g, correlation = corAR1(form = ~ t | state),
+    method = "REML") on California and its five synthetic-control donors."""
+    panel = _csv("prop99_cigsales", "cigsales.csv")
+    data = panel[panel["state"].isin(["California", "Colorado", "Connecticut", "Montana",
+                                      "Nevada", "Utah"])]
+    result = fit_its(data, outcome="cigsale", time="year", interruptions=1989, group="state",
+                     treated="California", errors="ar")
+    table = result.coefficients
+    expected = {"group:level_change[1989]": (-4.709737090958, 4.993875853666),
+                "group:trend_change[1989]": (-1.176407715226, 1.856201988334),
+                "trend": (-1.418006134656, 0.450622372298)}
+    for term, (estimate, std_err) in expected.items():
+        assert table.loc[term, "estimate"] == pytest.approx(estimate, abs=1e-6)
+        assert table.loc[term, "std_err"] == pytest.approx(std_err, rel=1e-6)
+    assert result.fit.extra["ar_params"][0] == pytest.approx(0.991609283891, abs=1e-6)
+
+
+def test_ar1_with_phase_in_keeps_time_distances_like_nlme() -> None:
+    """Phase-in rows are left out but the AR(1) correlation keeps their distance. R:
+    gls(y ~ t + x + xt, data = d[!(d$t %in% 48:50), ], correlation = corAR1(form = ~ t),
+    method = "REML")."""
+    result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
+                     errors="ar", phase_in=3)
+    table = result.coefficients
+    assert table.loc["level_change[2019-01]", "estimate"] == pytest.approx(2.1984204699849,
+                                                                           abs=1e-6)
+    assert table.loc["level_change[2019-01]", "std_err"] == pytest.approx(0.7001058422414,
+                                                                          rel=1e-6)
+    assert result.fit.extra["ar_params"][0] == pytest.approx(0.242103621445, abs=1e-6)
+    assert result.n_obs == 93
+
+
+def test_poisson_newey_west_matches_sandwich_on_glm(sicily: pd.DataFrame) -> None:
+    """R: coeftest(m, vcov = NeweyWest(m, lag = 2, prewhite = FALSE, adjust = TRUE)) for the
+    Poisson glm with offset (t = time - 1, slope centred at 36)."""
+    result = fit_its(sicily, outcome="aces", time="time", interruptions=37, family="poisson",
+                     offset="stdpop", maxlags=2)
+    table = result.coefficients
+    expected = {"intercept": 0.020067562618738, "trend": 0.000870319657016,
+                "level_change[37]": 0.034057344661355, "trend_change[37]": 0.002032234388067}
+    for term, std_err in expected.items():
+        assert table.loc[term, "std_err"] == pytest.approx(std_err, rel=1e-6)
+    assert table.loc["level_change[37]", "estimate"] == pytest.approx(-0.113694180997359,
+                                                                      abs=1e-9)
