@@ -196,3 +196,14 @@ def test_time_column_coding(base: pd.DataFrame) -> None:
     with _raises(ModelInputError, "column 'year' has dates 1 days apart, which is not a weekly, "
                  "monthly, quarterly or yearly spacing (rule: one row per period)"):
         _fit(daily, interruptions="2020-01-07")
+
+
+def test_negative_binomial_without_overdispersion_is_refused() -> None:
+    t = np.arange(30)
+    counts = np.round(200 + 2 * t - 10 * (t >= 15) + 3 * np.sin(t)).astype(int)
+    data = pd.DataFrame({"year": 1990 + t, "y": counts})
+    with pytest.raises(ModelInputError, match=r"^family='negbin': the estimated dispersion alpha "
+                       r"is \S+, at its boundary 0 \(the counts are not overdispersed relative "
+                       r"to Poisson, so alpha has no standard error\); fit family='poisson' "
+                       r"instead$"):
+        fit_its(data, outcome="y", time="year", interruptions=2005, family="negbin")

@@ -25,8 +25,12 @@ from statsmodels.regression.linear_model import yule_walker
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+from slp_eval.errors import ModelInputError
 from slp_eval.its.lags import LagChoice, choose_lag, lag_bound
 from slp_eval.its.reml import fit_ar_reml
+
+#: Below this the negative binomial alpha is at its boundary (a Poisson model).
+NEGBIN_ALPHA_BOUNDARY = 1e-6
 
 LINKS: dict[str, str] = {"gaussian": "identity", "poisson": "log", "quasipoisson": "log",
                          "negbin": "log", "binomial": "logit"}
@@ -140,14 +144,23 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
         scale, use_t = None, True
     elif family == "negbin":
         base = NegativeBinomial(data.y, data.x, offset=data.log_offset)
-        # Newton from the Poisson fit (IRLS) and a moment estimate of alpha: statsmodels' own
-        # start (a Poisson Newton fit capped at 35 iterations, then BFGS) can stop short.
+        # BFGS (statsmodels optimises log(alpha), keeping alpha > 0) from the Poisson fit
+        # (IRLS) and a moment estimate of alpha: statsmodels' own start (a Poisson Newton fit
+        # capped at 35 iterations) can stop short on offset models.
         poisson = sm.GLM(data.y, data.x, family=sm.families.Poisson(),
                          offset=data.log_offset).fit()
         mu = poisson.mu
         alpha0 = max(1e-4, float(np.mean(((data.y - mu) ** 2 - mu) / mu**2)))
-        point = base.fit(start_params=np.r_[poisson.params, alpha0], method="newton",
-                         disp=False, maxiter=200)
+        point = base.fit(start_params=np.r_[poisson.params, alpha0], method="bfgs",
+                         disp=False, maxiter=2000, gtol=1e-10, warn_convergence=False)
+        extra["converged"] = bool(point.mle_retvals["converged"]
+                                  or point.mle_retvals.get("warnflag") == 2)
+        if point.params["alpha"] < NEGBIN_ALPHA_BOUNDARY:
+            raise ModelInputError(
+                f"family='negbin': the estimated dispersion alpha is "
+                f"{point.params['alpha']:.2g}, at its boundary 0 (the counts are not "
+                "overdispersed relative to Poisson, so alpha has no standard error); fit "
+                "family='poisson' instead")
         resid = np.asarray(data.y - point.predict())
         resid = resid / np.sqrt(point.predict() * (1 + point.params["alpha"] * point.predict()))
         scale, use_t = None, False
@@ -164,8 +177,10 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
         if family == "gaussian":
             result = base.fit(use_t=True, **kwargs)
         elif family == "negbin":
-            result = base.fit(start_params=point.params, method="newton", disp=False,
-                              maxiter=200, **kwargs)
+            # Started at the optimum only the covariance changes (BFGS may report a precision
+            # loss there, which is not a failure to converge).
+            result = base.fit(start_params=point.params, method="bfgs", disp=False,
+                              maxiter=2000, gtol=1e-10, warn_convergence=False, **kwargs)
         else:
             result = base.fit(scale=scale, use_t=use_t, **kwargs)
     else:

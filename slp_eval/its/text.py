@@ -154,6 +154,9 @@ def methods_text(result: ITSResult) -> str:
     elif spec.seasonality is not None:
         text.append(f"Seasonality was adjusted for with {spec.seasonality['fourier']} pair(s) of "
                     f"Fourier terms of period {spec.seasonality['period']}.")
+    if info.get("converged") is False:
+        text.append("The optimiser did not report convergence; treat these estimates with "
+                    "caution.")
     if spec.covariates:
         text.append(f"Covariates: {', '.join(spec.covariates)}.")
     if spec.phase_in:
