@@ -365,10 +365,13 @@ def _claims_from(items: Sequence[Claim | Mapping[str, object]]) -> list[Claim]:
         try:
             claims.append(Claim.model_validate(item))
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '(claim)'}: {e['msg']}" for e in error.errors()
-            )
-            raise ParameterError(f"claim {name!r} (claims[{index}]): {problems}") from None
+            problems = []
+            for e in error.errors():
+                message = e["msg"].removeprefix("Value error, ").removeprefix(f"claim {name!r}: ")
+                where = ".".join(map(str, e["loc"]))
+                problems.append(f"{where}: {message}" if where else message)
+            raise ParameterError(f"claim {name!r} (claims[{index}]): {'; '.join(problems)}") \
+                from None
     ids = [c.id for c in claims]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:

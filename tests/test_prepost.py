@@ -341,6 +341,29 @@ def test_paired_interval_contains_estimate(a, b, c, d):
     )
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.floats(0, 200, allow_nan=False), min_size=3, max_size=25),
+    st.lists(st.floats(0, 200, allow_nan=False), min_size=3, max_size=25),
+    st.floats(-50, 50, allow_nan=False),
+)
+def test_mean_comparison_swaps_and_shifts(a, b, shift):
+    if np.std(a) == 0 and np.std(b) == 0:
+        return
+    forward = compare_means(a, b, n_boot=200)
+    backward = compare_means(b, a, n_boot=200)
+    assert backward.difference == pytest.approx(-forward.difference, abs=1e-9)
+    assert (backward.ci_low, backward.ci_high) == pytest.approx(
+        (-forward.ci_high, -forward.ci_low), abs=1e-9
+    )
+    assert backward.hodges_lehmann == pytest.approx(-forward.hodges_lehmann, abs=1e-9)
+    assert forward.ci_low <= forward.difference <= forward.ci_high
+    assert forward.hl_ci_low <= forward.hodges_lehmann <= forward.hl_ci_high
+    moved = compare_means(np.add(a, shift), np.add(b, shift), n_boot=200)
+    assert moved.difference == pytest.approx(forward.difference, abs=1e-6)
+    assert moved.p_value == pytest.approx(forward.p_value, rel=1e-6, abs=1e-12)
+
+
 # ------------------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("call", "error", "message"),
