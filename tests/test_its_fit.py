@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from slp_eval.its import fit_its
 
@@ -243,6 +244,11 @@ def test_comparison_series_terms_and_panel_hac(california: pd.DataFrame) -> None
         assert table.loc[f"group:{term}", "estimate"] == pytest.approx(difference, abs=1e-9)
     assert result.model_result.cov_type == "hac-panel"
     assert result.n_obs == 6 * 31
+    # t on n - k df as Stata's newey (not statsmodels' default n_groups - 1 for panels).
+    assert result.fit.df_resid == 6 * 31 - 8
+    row = table.loc["group:trend_change[1989]"]
+    assert row["p_value"] == pytest.approx(
+        2 * stats.t.sf(abs(row["estimate"] / row["std_err"]), 6 * 31 - 8), rel=1e-10)
 
 
 def test_panel_ar1_matches_nlme_within_unit_corar1() -> None:

@@ -80,8 +80,11 @@ def _table(result: Any, names: list[str], alpha: float) -> pd.DataFrame:
 def _hac_kwargs(maxlags: int, units: np.ndarray | None) -> tuple[str, dict[str, Any]]:
     if units is None:
         return "HAC", {"maxlags": maxlags, "use_correction": True}
+    # Stata's newey on a panel: Bartlett autocovariances within unit, n/(n-k) scaling and t on
+    # n-k df. statsmodels would otherwise use n_groups - 1 df for "hac-panel" (df_correction).
     codes = pd.factorize(units)[0]
-    return "hac-panel", {"maxlags": maxlags, "groups": codes, "use_correction": "hac"}
+    return "hac-panel", {"maxlags": maxlags, "groups": codes, "use_correction": "hac",
+                         "df_correction": False}
 
 
 def _glm(data: FitData, family: str) -> tuple[Any, str | float | None, bool]:
