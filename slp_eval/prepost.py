@@ -98,7 +98,10 @@ def _alpha(func: str, alpha: object) -> float:
 
 
 def _sample(func: str, name: str, values: object, minimum: int = 2) -> np.ndarray:
-    array = np.asarray(values, dtype=float) if not isinstance(values, str) else None
+    try:
+        array = None if isinstance(values, str) else np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        array = None
     if array is None or array.ndim != 1:
         raise ModelInputError(f"{func}: {name} must be a one-dimensional sequence of numbers")
     bad = np.flatnonzero(~np.isfinite(array))
@@ -557,10 +560,12 @@ def compare_paired_proportions(
         p_value = 1.0
     elif test == "chi2":
         p_value = float(mcnemar(table, exact=False, correction=True).pvalue)
-    else:
+    elif test == "exact":
         p_value = float(mcnemar(table, exact=True).pvalue)
-        if test == "mid-p":
-            p_value -= float(stats.binom.pmf(min(yes_no, no_yes), discordant, 0.5))
+    else:  # mid-p = 2 P(X <= k) - P(X = k), X ~ Bin(b + c, 1/2), k = min(b, c): no library has it
+        k = min(yes_no, no_yes)
+        p_value = min(1.0, float(2 * stats.binom.cdf(k, discordant, 0.5)
+                                 - stats.binom.pmf(k, discordant, 0.5)))
     names = {"exact": "McNemar exact test", "mid-p": "McNemar mid-p test",
              "chi2": "McNemar chi-square test (continuity-corrected)"}
     n = int(table.sum())

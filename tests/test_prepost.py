@@ -175,6 +175,8 @@ def test_paired_arrays_equal_the_table_and_mcnemar_tests():
     assert from_table.p_value == pytest.approx(stats.binomtest(2, 14, 0.5).pvalue)
     mid = compare_paired_proportions([[36, 2], [12, 0]], test="mid-p")
     assert mid.p_value == pytest.approx(stats.binomtest(2, 14).pvalue - stats.binom.pmf(2, 14, 0.5))
+    # balanced discordant pairs: no evidence of change, mid-p = 1 (not 1 - P(X = k))
+    assert compare_paired_proportions([[5, 4], [4, 5]], test="mid-p").p_value == 1.0
     # continuity-corrected chi-square: (|b - c| - 1)^2 / (b + c)
     chi = compare_paired_proportions([[36, 2], [12, 0]], test="chi2")
     assert chi.p_value == pytest.approx(stats.chi2.sf((10 - 1) ** 2 / 14, 1))
@@ -403,6 +405,8 @@ def test_mean_comparison_swaps_and_shifts(a, b, shift):
         (lambda: compare_means([1.0, float("nan"), 3.0], [2.0, 3.0]), ModelInputError,
          "compare_means: a[1] = nan is not a finite number (1 such value(s)); remove or impute "
          "missing values explicitly"),
+        (lambda: compare_means(["a", "b"], [2.0, 3.0]), ModelInputError,
+         "compare_means: a must be a one-dimensional sequence of numbers"),
         (lambda: compare_means([1.0], [2.0, 3.0]), ModelInputError,
          "compare_means: a has 1 value(s); at least 2 needed"),
         (lambda: compare_means_summary(1, -2, 10, 2, 1, 10), ModelInputError,
