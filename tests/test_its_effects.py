@@ -232,3 +232,34 @@ def test_methods_text_reports_lag_choice_and_estimators() -> None:
     ar = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", errors="ar")
     assert "restricted maximum likelihood" in ar.methods_text()
     assert "AR(1)" in ar.methods_text()
+
+
+def test_segment_trends_equal_statsmodels_lincom(gaussian_fit, poisson_fit) -> None:
+    """Stata itsa `posttrend`: trend before and after, as lincom _t + _x_t<L>."""
+    trends = gaussian_fit.segment_trends().set_index("term")
+    assert trends.index.tolist() == ["trend[before 2020-07]", "trend[from 2020-07]"]
+    test = gaussian_fit.model_result.t_test(np.array([0, 1, 0, 1], dtype=float))
+    after = trends.loc["trend[from 2020-07]"]
+    assert after["estimate"] == pytest.approx(float(test.effect[0]), rel=1e-12)
+    assert after["std_err"] == pytest.approx(float(test.sd[0, 0]), rel=1e-10)
+    assert after["p_value"] == pytest.approx(float(test.pvalue), rel=1e-8)
+    ratio = poisson_fit.segment_trends().set_index("term").loc["trend[from 2020-01]", "ratio"]
+    b = poisson_fit.coefficients["estimate"]
+    assert ratio == pytest.approx(np.exp(b["trend"] + b["trend_change[2020-01]"]))
+
+
+def test_segment_trends_of_comparison_series() -> None:
+    t = np.arange(30)
+    treated = pd.DataFrame({"year": 1990 + t, "unit": "T",
+                            "y": 5 + 0.5 * t - 0.8 * (t - 15) * (t >= 15) + np.sin(t)})
+    control = pd.DataFrame({"year": 1990 + t, "unit": "C",
+                            "y": 4 + 0.4 * t - 0.1 * (t - 15) * (t >= 15) + np.cos(t)})
+    result = fit_its(pd.concat([treated, control], ignore_index=True), outcome="y",
+                     time="year", interruptions=2005, group="unit", treated="T", errors="ols")
+    trends = result.segment_trends().set_index("term")["estimate"]
+    b = result.coefficients["estimate"]
+    assert trends["control:trend[from 2005]"] == pytest.approx(
+        b["trend"] + b["trend_change[2005]"])
+    assert trends["treated:trend[from 2005]"] - trends["control:trend[from 2005]"] == (
+        pytest.approx(trends["difference:trend[from 2005]"]))
+    assert trends["difference:trend[before 2005]"] == pytest.approx(b["group:trend"])

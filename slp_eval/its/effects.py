@@ -44,6 +44,16 @@ class Predictor:
             return float(stats.norm.ppf(1 - alpha / 2))
         return float(stats.t.ppf(1 - alpha / 2, self.df_resid))
 
+    def contrast(self, weights: np.ndarray, alpha: float) -> dict[str, float]:
+        """A linear combination of the coefficients (link scale): estimate, std_err, CI, p."""
+        estimate = float(weights @ self.params)
+        se = float(np.sqrt(weights @ self.cov @ weights))
+        q = self.quantile(alpha)
+        dist = stats.norm if self.df_resid is None else stats.t(self.df_resid)
+        p = float(2 * dist.sf(abs(estimate / se))) if se > 0 else np.nan
+        return {"estimate": estimate, "std_err": se, "ci_low": estimate - q * se,
+                "ci_high": estimate + q * se, "p_value": p}
+
     def mean(self, eta: np.ndarray, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Outcome-scale mean of linear predictors `eta` for `rows`."""
         if self.link == "identity":

@@ -200,6 +200,37 @@ class ITSResult:
         frame.insert(4, "interruption", reference.label)
         return frame
 
+    def segment_trends(self) -> pd.DataFrame:
+        """The trend within each segment (link scale), as Stata itsa's `posttrend` (lincom).
+
+        Single series: `trend[before L1]`, `trend[from L1]`, ...; comparison series: the same
+        for `treated:`, `control:` and `difference:` (treated minus control). Log and logit
+        links add `ratio` columns (rate or odds ratio per period)."""
+        names = self.fit.table.index.tolist()
+        predictor = self._predictor()
+        segments = [f"before {self.interruptions[0].label}"] + [
+            f"from {k.label}" for k in self.interruptions]
+        roles = (("treated", ("", "group:")), ("control", ("",)), ("difference", ("group:",))
+                 ) if self.controlled else (("", ("",)),)
+        rows = []
+        for role, prefixes in roles:
+            for i, segment in enumerate(segments):
+                weights = np.zeros(len(names))
+                for prefix in prefixes:
+                    terms = [f"{prefix}trend"] + [f"{prefix}trend_change[{k.label}]"
+                                                  for k in self.interruptions[:i]]
+                    for term in terms:
+                        if term in names:
+                            weights[names.index(term)] += 1.0
+                label = f"{role}:trend[{segment}]" if role else f"trend[{segment}]"
+                rows.append({"term": label, **predictor.contrast(weights, self.spec.alpha)})
+        frame = pd.DataFrame(rows)
+        if self.fit.link != "identity":
+            for column, source in (("ratio", "estimate"), ("ratio_ci_low", "ci_low"),
+                                   ("ratio_ci_high", "ci_high")):
+                frame[column] = np.exp(frame[source])
+        return frame
+
     def diagnostics(self, nlags: int | None = None) -> ITSDiagnostics:
         """Durbin-Watson, Breusch-Godfrey and Ljung-Box up to `nlags` (default min(12, n/4)),
         residual ACF, and overdispersion for count and proportion families."""
@@ -262,6 +293,7 @@ class ITSResult:
             "at_interruption": records(self.effect_at(0, k.label)),
             "cumulative": records(self.cumulative_effect(k.label))} for k in self.interruptions}
         its = {**self.model_info(), "effects": effects,
+               "segment_trends": records(self.segment_trends()),
                "diagnostics": self.diagnostics().to_dict(), "summary": self.summary(),
                "methods": self.methods_text()}
         return {"estimates": records(self.to_frame()), "its": plain(its)}
