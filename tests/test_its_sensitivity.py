@@ -114,3 +114,14 @@ def test_monthly_placebo_passes_period_values() -> None:
     result = placebo_test(data, outcome="y", time="year", interruptions="2017-01",
                           n_placebos=3, errors="ar")
     assert result.placebos["period"].unique().tolist() == ["2015-04", "2016-01", "2016-10"]
+
+
+def test_explicit_placebo_dates() -> None:
+    result = placebo_test(_series(), outcome="y", time="year", interruptions=2004,
+                          placebo_dates=[1990, 1995], errors="ols")
+    assert result.placebos["period"].unique().tolist() == ["1990", "1995"]
+    with pytest.raises(ModelInputError, match=re.escape(
+            "placebo date 2002 is outside the admissible pre-period dates 1983 to 2001 (rule: "
+            "at least 3 fitted periods on each side, before 2004)")):
+        placebo_test(_series(), outcome="y", time="year", interruptions=2004,
+                     placebo_dates=[2002], errors="ols")

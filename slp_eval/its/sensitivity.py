@@ -12,6 +12,7 @@ Both take the same model arguments as `fit_its`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,14 +124,15 @@ def _check_model_args(model_args: dict[str, Any]) -> None:
 
 
 def placebo_test(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
-                 n_placebos: int | None = None, **model_args: Any) -> PlaceboResult:
+                 n_placebos: int | None = None, placebo_dates: Sequence[Any] | None = None,
+                 **model_args: Any) -> PlaceboResult:
     """In-time placebo test of the first interruption.
 
     The real model is `fit_its(data, outcome=..., time=..., interruptions=..., **model_args)`;
     placebo models are the same model fitted to the rows before the first interruption with a
     placebo interruption at each admissible pre-period date (or `n_placebos` of them, evenly
-    spaced). Returns the placebo distribution, the actual estimates and the rank and
-    permutation-style p = (1 + #{|placebo| >= |actual|}) / (1 + n) per term.
+    spaced, or at `placebo_dates`, coded like `time`). Returns the placebo distribution, the
+    actual estimates and the rank and permutation-style p = (1 + #{|placebo| >= |actual|}) / (1 + n) per term.
     """
     _check_model_args(model_args)
     real = fit_its(data, outcome=outcome, time=time, interruptions=interruptions, **model_args)
@@ -143,6 +145,20 @@ def placebo_test(data: pd.DataFrame, *, outcome: str, time: str, interruptions: 
             f"the pre-period ({first.position} periods before {first.label}) is too short for a "
             f"placebo interruption (rule: at least {MIN_SEGMENT_POINTS} fitted periods on each "
             "side of it)")
+    if placebo_dates is not None:
+        if n_placebos is not None:
+            raise ParameterError("give n_placebos or placebo_dates, not both")
+        chosen = []
+        for value in placebo_dates:
+            position = real.index.ordinal_of(value, "placebo_dates") - origin
+            if position not in candidates:
+                raise ModelInputError(
+                    f"placebo date {value!s} is outside the admissible pre-period dates "
+                    f"{real.index.label(origin + candidates[0])} to "
+                    f"{real.index.label(origin + candidates[-1])} (rule: at least "
+                    f"{MIN_SEGMENT_POINTS} fitted periods on each side, before {first.label})")
+            chosen.append(position)
+        candidates = chosen
     if n_placebos is not None:
         if isinstance(n_placebos, bool) or not isinstance(n_placebos, int) or n_placebos < 1:
             raise ParameterError(f"n_placebos={n_placebos!r} must be a positive integer or None")
