@@ -216,29 +216,40 @@ def recoverable_cells(
     return [(int(i), int(j)) for (i, j), f in zip(unknowns, free, strict=True) if not f]
 
 
-def _next_to_hide(
-    exposed: Sequence[tuple[int, int]],
-    values: np.ndarray,
-    hidden: np.ndarray,
-    known: np.ndarray,
-    equations: Sequence[Sequence[tuple[int, int]]],
-    totals: set[tuple[int, int]],
+def _smallest(candidates: Iterable[tuple[int, int]], values: np.ndarray,
+              totals: set[tuple[int, int]]) -> tuple[int, int] | None:
+    """Preference: the smallest shown non-zero interior cell, then a zero, then a total cell."""
+    return min(candidates, key=lambda c: (c in totals, values[c] == 0, values[c], c), default=None)
+
+
+def _single_fix(
+    values: np.ndarray, hidden: np.ndarray, known: np.ndarray,
+    equations: Sequence[np.ndarray], totals: set[tuple[int, int]],
 ) -> tuple[int, int] | None:
-    """The cell to hide next. An equation with a single hidden cell is fixed first, inside that
-    equation (the classic "next smallest cell in the row or column"); otherwise the first
-    recoverable cell is protected through any equation it is in. Preference: the smallest shown
-    non-zero interior cell, then a zero, then a total cell."""
-    singles = [
-        equation for equation in equations
-        if sum(bool(hidden[c] and known[c]) for c in equation) == 1
-    ]
-    pools = [[equation] for equation in singles]
-    pools.append([e for e in equations if exposed[0] in e])
-    for pool in pools:
-        candidates = {c for e in pool for c in e if known[c] and not hidden[c]}
-        if candidates:
-            return min(candidates, key=lambda c: (c in totals, values[c] == 0, values[c], c))
+    """The classic rule, fast: in the first equation (row or column) with exactly one hidden
+    cell, the next smallest cell to hide."""
+    open_cells = (hidden & known).ravel()
+    shown = (known & ~hidden).ravel()
+    width = values.shape[1]
+    for cells in equations:
+        if open_cells[cells].sum() == 1 and shown[cells].any():
+            return _smallest((divmod(int(c), width) for c in cells[shown[cells]]), values, totals)
     return None
+
+
+def _bridge_fix(
+    cell: tuple[int, int], values: np.ndarray, hidden: np.ndarray, known: np.ndarray,
+    equations: Sequence[np.ndarray], totals: set[tuple[int, int]],
+) -> tuple[int, int] | None:
+    """For a cell recoverable only through a combination of equations (e.g. a cell bridging two
+    protected blocks): the smallest shown cell in its own row or column."""
+    width = values.shape[1]
+    flat = cell[0] * width + cell[1]
+    candidates = {
+        divmod(int(c), width) for cells in equations if flat in cells for c in cells
+        if known.flat[c] and not hidden.flat[c]
+    }
+    return _smallest(candidates, values, totals)
 
 
 def apply_disclosure(
@@ -289,13 +300,20 @@ def apply_disclosure(
     totals = {(i, j) for i in range(values.shape[0]) for j in range(values.shape[1])
               if i == t_row or j == t_col}
     if rule.secondary:
-        while exposed := recoverable_cells(hidden, equations, known):
-            extra = _next_to_hide(exposed, values, hidden, known, equations, totals)
-            if extra is None:  # nothing left to hide beside it: hide the cell's whole table
-                raise DisclosureError(
-                    f"apply_disclosure: cell ({frame.index[exposed[0][0]]!r}, "
-                    f"{columns[exposed[0][1]]!r}) cannot be protected by secondary suppression"
-                )
+        flat_equations = [np.array([i * values.shape[1] + j for i, j in eq]) for eq in equations]
+        while True:
+            extra = _single_fix(values, hidden, known, flat_equations, totals)
+            if extra is None:
+                exposed = recoverable_cells(hidden, equations, known)
+                if not exposed:
+                    break
+                extra = _bridge_fix(exposed[0], values, hidden, known, flat_equations, totals)
+                if extra is None:
+                    raise DisclosureError(
+                        f"apply_disclosure: cell ({frame.index[exposed[0][0]]!r}, "
+                        f"{columns[exposed[0][1]]!r}) cannot be protected by secondary "
+                        "suppression: every other cell beside it is missing or hidden"
+                    )
             hidden[extra] = True
 
     shown = frame.copy()
