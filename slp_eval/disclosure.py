@@ -123,6 +123,24 @@ class DisclosedTable:
         }
 
 
+def _rounded(count: float, base: int) -> int:
+    """Nearest multiple of ``base``, halves up."""
+    return int(base * math.floor(count / base + 0.5))
+
+
+def disclose_count(count: int | float, rule: DisclosureRule | None) -> int | str:
+    """One count as a report may print it: the rule's symbol when it is suppressed, else rounded.
+
+    For counts quoted in sentences (no table, so no secondary suppression applies). ``rule=None``
+    or ``rule.apply=False`` returns the count unchanged.
+    """
+    if rule is None or not rule.apply:
+        return int(count) if float(count).is_integer() else count
+    if rule.suppress_min <= count <= rule.suppress_max:
+        return rule.symbol
+    return _rounded(count, rule.rounding_base)
+
+
 def assert_no_identifying_columns(frame: pd.DataFrame, identifying_columns: Iterable[str]) -> None:
     """Raise `DisclosureError` naming any column of ``frame`` that identifies a person."""
     present = [str(c) for c in frame.columns if str(c) in set(map(str, identifying_columns))]
@@ -325,8 +343,7 @@ def apply_disclosure(
             elif hidden[i, j]:
                 cells.append(rule.symbol)
             else:
-                base = rule.rounding_base
-                cells.append(int(base * math.floor(values[i, j] / base + 0.5)))
+                cells.append(_rounded(values[i, j], rule.rounding_base))
         shown[column] = pd.Series(cells, index=frame.index, dtype=object)
 
     def labels(mask: np.ndarray) -> tuple[tuple[Hashable, str], ...]:

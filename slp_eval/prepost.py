@@ -36,6 +36,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from statsmodels.stats.rates import test_poisson_2indep
 
 from slp_eval import ESTIMATE_COLUMNS
+from slp_eval.disclosure import DisclosureRule, disclose_count
 from slp_eval.errors import ModelInputError, ParameterError
 
 ProportionMethod = Literal["newcombe", "wald", "agresti-caffo", "miettinen-nurminen"]
@@ -140,6 +141,12 @@ def format_p(p_value: float) -> str:
     return f"p = {p_value:.3f}" if p_value < 0.1 else f"p = {p_value:.2f}"
 
 
+def _n(count: float, rule: DisclosureRule | None) -> str:
+    """A count for a sentence, under disclosure control when a rule is given."""
+    shown = disclose_count(count, rule)
+    return f"{shown:,}" if isinstance(shown, int) else str(shown)
+
+
 def _level(alpha: float) -> str:
     return f"{100 * (1 - alpha):g}% CI"
 
@@ -226,13 +233,17 @@ class ProportionComparison:
         frame["test"] = self.test
         return frame
 
-    def summary(self, label: str | None = None) -> str:
-        """One sentence: "The share in south London rose from 42.0% (189/450) to 84.0% ..."."""
+    def summary(self, label: str | None = None, *, rule: DisclosureRule | None = None) -> str:
+        """One sentence: "The share in south London rose from 42.0% (189/450) to 84.0% ...".
+
+        With a disclosure ``rule`` the counts are printed suppressed or rounded (percentages and
+        estimates are not counts and are shown as computed)."""
         wording = label or self.label
         level = _level(self.alpha)
+        x1, n1, x2, n2 = (_n(v, rule) for v in (self.x1, self.n1, self.x2, self.n2))
         return (
-            f"The {wording} {_verb(self.difference)} from {100 * self.p1:.1f}% ({self.x1}/{self.n1})"
-            f" to {100 * self.p2:.1f}% ({self.x2}/{self.n2}): {100 * self.difference:+.1f} points"
+            f"The {wording} {_verb(self.difference)} from {100 * self.p1:.1f}% ({x1}/{n1})"
+            f" to {100 * self.p2:.1f}% ({x2}/{n2}): {100 * self.difference:+.1f} points"
             f" ({level} {100 * self.ci_low:+.1f} to {100 * self.ci_high:+.1f}),"
             f" risk ratio {_ratio_text(self.ratio, self.ratio_ci_low, self.ratio_ci_high)};"
             f" {format_p(self.p_value)} ({self.test}; {self.method} interval)."
@@ -444,14 +455,17 @@ class PairedProportionComparison:
         frame["test"] = self.test
         return frame
 
-    def summary(self, label: str | None = None) -> str:
+    def summary(self, label: str | None = None, *, rule: DisclosureRule | None = None) -> str:
+        """One sentence; with a disclosure ``rule`` the counts are suppressed or rounded."""
         (_, yes_no), (no_yes, _) = self.table
         return (
-            f"For the same {self.n} people the {label or self.label} {_verb(self.difference)} from"
+            f"For the same {_n(self.n, rule)} people the {label or self.label} "
+            f"{_verb(self.difference)} from"
             f" {100 * self.p_before:.1f}% to {100 * self.p_after:.1f}%:"
             f" {100 * self.difference:+.1f} points ({_level(self.alpha)}"
             f" {100 * self.ci_low:+.1f} to {100 * self.ci_high:+.1f});"
-            f" {no_yes} changed to yes and {yes_no} to no; {format_p(self.p_value)} ({self.test})."
+            f" {_n(no_yes, rule)} changed to yes and {_n(yes_no, rule)} to no;"
+            f" {format_p(self.p_value)} ({self.test})."
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -651,13 +665,15 @@ class RateComparison:
         frame["se_scale"] = [None, None, "log"]
         return frame
 
-    def summary(self, label: str | None = None) -> str:
+    def summary(self, label: str | None = None, *, rule: DisclosureRule | None = None) -> str:
+        """One sentence; with a disclosure ``rule`` the counts are suppressed or rounded."""
         unit = f" {self.unit}" if self.unit else ""
         equal = math.isclose(self.exposure1, self.exposure2)
+        c1, c2 = _n(self.count1, rule), _n(self.count2, rule)
         numbers = (
-            f"{self.count1:,} to {self.count2:,}{unit}" if equal else
+            f"{c1} to {c2}{unit}" if equal else
             f"{self.rate1:.4g} to {self.rate2:.4g}{unit} per unit exposure "
-            f"({self.count1:,}/{self.exposure1:g} to {self.count2:,}/{self.exposure2:g})"
+            f"({c1}/{self.exposure1:g} to {c2}/{self.exposure2:g})"
         )
         return (
             f"The {label or self.label} {_verb(self.rate_ratio - 1)} from {numbers}: rate ratio "
@@ -832,12 +848,14 @@ class MeanComparison:
                          self.median_ci_low, self.median_ci_high, math.nan, "bootstrap-percentile"))
         return pd.DataFrame(rows, columns=[*ESTIMATE_COLUMNS, "interval_method"])
 
-    def summary(self, label: str | None = None) -> str:
+    def summary(self, label: str | None = None, *, rule: DisclosureRule | None = None) -> str:
+        """One sentence; with a disclosure ``rule`` the group sizes are suppressed or rounded."""
         unit = f" {self.unit}" if self.unit else ""
         text = (
             f"The {label or self.label} {_verb(self.difference)} from {self.mean1:.3g}{unit} "
-            f"(SD {self.sd1:.3g}, n = {self.n1}) to {self.mean2:.3g}{unit} (SD {self.sd2:.3g}, "
-            f"n = {self.n2}): difference {self.difference:+.3g}{unit} ({_level(self.alpha)} "
+            f"(SD {self.sd1:.3g}, n = {_n(self.n1, rule)}) to {self.mean2:.3g}{unit} "
+            f"(SD {self.sd2:.3g}, n = {_n(self.n2, rule)}): difference "
+            f"{self.difference:+.3g}{unit} ({_level(self.alpha)} "
             f"{self.ci_low:+.3g} to {self.ci_high:+.3g}); {format_p(self.p_value)} (Welch t test)."
         )
         if self.hodges_lehmann is not None:

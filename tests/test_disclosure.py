@@ -14,6 +14,7 @@ from slp_eval.disclosure import (
     DisclosureRule,
     apply_disclosure,
     assert_no_identifying_columns,
+    disclose_count,
 )
 from slp_eval.errors import DisclosureError
 
@@ -174,6 +175,14 @@ def test_missing_values_pass_through():
     frame = pd.DataFrame({"n": [12.0, np.nan, 3.0]})
     shown = apply_disclosure(frame, ["n"], additive_columns=False).frame["n"]
     assert shown.iloc[0] == 10 and pd.isna(shown.iloc[1]) and shown.iloc[2] == "*"
+
+
+def test_single_counts_for_sentences():
+    assert [disclose_count(v, DisclosureRule()) for v in (0, 1, 7, 8, 12, 13, 1102)] == [
+        0, "*", "*", 10, 10, 15, 1100
+    ]
+    assert disclose_count(7, None) == 7
+    assert disclose_count(7, DisclosureRule(apply=False)) == 7
 
 
 def test_identifying_columns_are_refused():

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from slp_eval import ESTIMATE_COLUMNS
+from slp_eval.disclosure import DisclosureRule
 from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.prepost import (
     adjust_pvalues,
@@ -129,6 +130,18 @@ def test_summary_reads_as_the_issue_asks():
     assert compare_proportions(50, 100, 40, 100).summary().startswith(
         "The proportion fell from 50.0% (50/100) to 40.0% (40/100): -10.0 points"
     )
+
+
+def test_summaries_under_disclosure_control():
+    rule = DisclosureRule()
+    assert compare_proportions(5, 450, 378, 450).summary(rule=rule).startswith(
+        "The proportion rose from 1.1% (*/450) to 84.0% (380/450): +82.9 points"
+    )
+    assert compare_rates(201, 1, 6, 1).summary(rule=rule).startswith("The rate fell from 200 to *")
+    paired = compare_paired_proportions([[36, 2], [12, 0]]).summary(rule=rule)
+    assert "10 changed to yes and * to no" in paired
+    off = compare_proportions(5, 450, 378, 450).summary(rule=DisclosureRule(apply=False))
+    assert "(5/450) to 84.0% (378/450)" in off
 
 
 def test_to_frame_and_to_dict():
