@@ -82,7 +82,7 @@ def test_prop99_lag_chosen_by_test_is_one(california: pd.DataFrame) -> None:
     tests = result.fit.lag_choice.tests
     assert tests.loc[tests["lag"] == 1, "p_value"].item() < 0.001
     assert (tests.loc[tests["lag"] > 1, "p_value"] > 0.05).all()
-    assert result.model_info()["maxlags_chosen_by"].startswith("highest lag")
+    assert result.model_info()["maxlags_chosen_by"].startswith("last lag of the unbroken run")
 
 
 def test_newey_west_lag3_matches_r_sandwich() -> None:

@@ -60,12 +60,15 @@ def lag_bound(n_per_unit: int) -> int:
 
 def choose_lag(resid: np.ndarray, exog: np.ndarray, units: np.ndarray | None, bound: int,
                alpha: float = 0.05) -> LagChoice:
-    """The highest lag j in 1..bound whose residual autocorrelation is significant.
+    """The Newey-West lag by sequential Breusch-Godfrey testing up to `bound`.
 
-    For each j the auxiliary Breusch-Godfrey regression with lags 1..j is fitted and the lag-j
-    coefficient tested (a t test: autocorrelation at lag j given lags below it, in the spirit of
-    the Cumby-Huizinga test behind Stata's `actest` that Linden (2015) uses to pick `itsa`'s lag).
-    The chosen lag is the highest significant one at level `alpha`, 0 when none is.
+    For j = 1, 2, ... the auxiliary Breusch-Godfrey regression with residual lags 1..j is fitted
+    and the lag-j coefficient tested (t test: autocorrelation at lag j given the lags below it,
+    the question Stata's `actest` answers lag by lag and that Linden (2015) uses to pick
+    `itsa`'s lag). The lag is the last j of the unbroken run of significant lags from 1 at level
+    `alpha` (0 when lag 1 is not significant); testing stops at the first non-significant lag,
+    so a stray significant lag far out does not set the bandwidth. Every lag up to `bound` is
+    tested and reported.
     """
     rows = []
     for lag in range(1, bound + 1):
@@ -73,8 +76,8 @@ def choose_lag(resid: np.ndarray, exog: np.ndarray, units: np.ndarray | None, bo
         rows.append({"lag": lag, "statistic": float(aux.tvalues[-1]),
                      "p_value": float(aux.pvalues[-1])})
     tests = pd.DataFrame(rows, columns=["lag", "statistic", "p_value"])
-    significant = tests.loc[tests["p_value"] < alpha, "lag"]
-    chosen = int(significant.max()) if len(significant) else 0
-    method = (f"highest lag (of 1-{bound}) with significant residual autocorrelation at the "
-              f"{alpha:g} level in lag-specific Breusch-Godfrey tests")
+    not_significant = tests.loc[tests["p_value"] >= alpha, "lag"]
+    chosen = int(not_significant.min()) - 1 if len(not_significant) else bound
+    method = (f"last lag of the unbroken run of significant lags (sequential lag-specific "
+              f"Breusch-Godfrey tests at the {alpha:g} level, lags 1-{bound})")
     return LagChoice(chosen, method, tests)
