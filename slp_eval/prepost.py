@@ -249,6 +249,22 @@ class ProportionComparison:
             f" {format_p(self.p_value)} ({self.test}; {self.method} interval)."
         )
 
+    def methods(self) -> str:
+        """A methods paragraph, as a paper's methods section reads."""
+        names = {"newcombe": "Newcombe's hybrid score interval (Newcombe 1998, method 10)",
+                 "wald": "the Wald interval", "agresti-caffo": "the Agresti-Caffo interval "
+                 "(Agresti & Caffo 2000)", "miettinen-nurminen": "the Miettinen-Nurminen score "
+                 "interval (Miettinen & Nurminen 1985)"}
+        test = (f"{self.test}, used because an expected count was below 5"
+                if self.test.startswith("Fisher") else f"{self.test} without continuity correction")
+        return (
+            "The before and after proportions were compared as independent binomial samples. "
+            f"The difference (after minus before) has {names[self.method]}; the risk ratio has "
+            "Koopman's score interval and the odds ratio the independence-smoothed logit "
+            "interval (Fagerland, Lydersen & Laake 2015). "
+            f"Intervals are {_level(self.alpha)[:-3]} two-sided; the p-value is from the {test}."
+        )
+
     def to_dict(self) -> dict[str, object]:
         keys = ("x1", "n1", "x2", "n2", "alpha", "method", "difference", "ci_low", "ci_high",
                 "ratio", "ratio_ci_low", "ratio_ci_high", "odds_ratio", "odds_ratio_ci_low",
@@ -466,6 +482,16 @@ class PairedProportionComparison:
             f" {100 * self.ci_low:+.1f} to {100 * self.ci_high:+.1f});"
             f" {_n(no_yes, rule)} changed to yes and {_n(yes_no, rule)} to no;"
             f" {format_p(self.p_value)} ({self.test})."
+        )
+
+    def methods(self) -> str:
+        """A methods paragraph, as a paper's methods section reads."""
+        return (
+            "The same people were measured before and after, so the change was estimated from "
+            "the paired table: the difference in proportions (after minus before) with "
+            "Newcombe's square-and-add interval for paired data (Newcombe 1998, Stat Med "
+            f"17:2635, method 10), and the {self.test} on the discordant pairs. Intervals are "
+            f"{_level(self.alpha)[:-3]} two-sided."
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -686,6 +712,19 @@ class RateComparison:
             )
         )
 
+    def methods(self) -> str:
+        """A methods paragraph, as a paper's methods section reads."""
+        if self.dispersion == 1:
+            model = ("as Poisson counts; the rate ratio (after over before) has the exact "
+                     "conditional interval and test, which condition on the total count "
+                     "(binomial), as R's poisson.test")
+        else:
+            model = ("as overdispersed (quasi-Poisson) counts with variance "
+                     f"{self.dispersion:g} times the mean, because the events are not "
+                     "independent; the rate ratio has a Wald interval and test on the log scale")
+        return (f"The before and after counts were compared {model}. Intervals are "
+                f"{_level(self.alpha)[:-3]} two-sided.")
+
     def to_dict(self) -> dict[str, object]:
         keys = ("count1", "exposure1", "count2", "exposure2", "alpha", "rate_ratio", "ci_low",
                 "ci_high", "p_value", "rate1", "rate2", "percent_change", "label", "unit",
@@ -864,6 +903,17 @@ class MeanComparison:
                 f"{self.hl_ci_high:+.3g}); Mann-Whitney {format_p(self.mann_whitney_p or math.nan)}."
             )
         return text
+
+    def methods(self) -> str:
+        """A methods paragraph, as a paper's methods section reads."""
+        text = ("The means were compared with Welch's t test, which does not assume equal "
+                "variances (Satterthwaite degrees of freedom).")
+        if self.hodges_lehmann is not None:
+            text += (" Because lengths of stay and distances are skewed, the Mann-Whitney test is "
+                     "also reported with the Hodges-Lehmann shift and its distribution-free "
+                     "(Moses) interval, and a percentile bootstrap interval for the difference in "
+                     f"medians ({self.n_boot} resamples, seed {self.seed}).")
+        return text + f" Intervals are {_level(self.alpha)[:-3]} two-sided."
 
     def to_dict(self) -> dict[str, object]:
         keys = [k for k in self.__dataclass_fields__ if k != "extra"]

@@ -130,6 +130,68 @@ class Scorecard:
             lines.append(f"- {_capital(r.claim.metric)}: {r.verdict}. {r.explanation}")
         return "\n".join(lines)
 
+    def methods(self) -> str:
+        """A methods paragraph for the report, generated from what was tested."""
+        kinds = {r.test.term for r in self.results if r.test.needs is None}
+        tested = sum(r.test.needs is None for r in self.results)
+        name = ("Holm's step-down method" if self.adjust == "holm"
+                else "the Benjamini-Hochberg false discovery rate method")
+        parts = ["Each published claim was turned into counts, rates or means only as far as its "
+                 "source allows; nothing was estimated from figures that are not published."]
+        if kinds & {"difference", "paired_difference"}:
+            parts.append("Before and after percentages were compared as proportions with "
+                         "Newcombe's hybrid score interval for the difference (Newcombe 1998); "
+                         "where a cohort's paired table is known, with McNemar's test and "
+                         "Newcombe's paired interval.")
+        if "rate_ratio" in kinds:
+            parts.append("Counts were compared as Poisson counts with the exact conditional "
+                         "interval for the rate ratio; counts that are not independent events "
+                         "(bed days, which come in stays) as quasi-Poisson counts with a stated "
+                         "dispersion.")
+        if "mean_difference" in kinds:
+            parts.append("Means were compared with Welch's t test from the published means, "
+                         "standard deviations and numbers.")
+        parts.append(f"p-values were adjusted across the {tested} testable claims by {name}; a "
+                     f"claim is supported when its adjusted p-value is below {self.alpha:g} and "
+                     "the change goes the way the source says. Claims whose sources lack a "
+                     "denominator, the counts, or a standard deviation were not tested, and the "
+                     "verdict names what is needed. Where a denominator or a dispersion had to be "
+                     "assumed, every analysis was repeated across a plausible range "
+                     f"({self.sensitivity_points} values) to show how the interval and verdict "
+                     "move.")
+        return " ".join(parts)
+
+    def limitations(self) -> list[str]:
+        """Limitations found by this scorecard, one sentence each, for the report's list."""
+        items = []
+        untested = [r for r in self.results if r.test.needs is not None]
+        if untested:
+            items.append(f"{len(untested)} of {len(self.results)} claims cannot be tested from "
+                         "what is published. " + " ".join(
+                             f"{_capital(r.claim.metric)}: needs {r.test.needs}." for r in untested))
+        for r in self.results:
+            rows = self._sensitivity[self._sensitivity["claim_id"] == r.claim.id]
+            if (rows["verdict"] != r.verdict).any():
+                items.append(f"The verdict on the {r.claim.metric} depends on an assumed "
+                             f"{', '.join(rows['assumption'].unique())} (see the sensitivity "
+                             "table).")
+        if any(r.claim.assumed for r in self.results):
+            items.append("Figures assumed rather than published: " + "; ".join(
+                f"{r.claim.metric} ({', '.join(r.claim.assumed)})" for r in self.results
+                if r.claim.assumed) + ".")
+        if any(r.claim.same_people and r.claim.paired_table is None for r in self.results):
+            items.append("Cohort claims describe the same people twice but are compared as "
+                         "independent groups because no paired table is published.")
+        unchecked = sum(not r.claim.primary_source_checked for r in self.results)
+        if unchecked:
+            items.append(f"{unchecked} of {len(self.results)} figures have not been checked "
+                         "against their primary source document.")
+        items.append("A before/after difference is not an effect of the programme: it has no "
+                     "counterfactual, so secular trends, seasonality, regression to the mean and "
+                     "other changes over the same period are not ruled out (the interrupted time "
+                     "series analyses address this where monthly data exist).")
+        return items
+
     def _adjust_text(self) -> str:
         name = "Holm" if self.adjust == "holm" else "Benjamini-Hochberg"
         return f"alpha = {self.alpha:g}, {name} adjustment across the testable claims"

@@ -443,3 +443,18 @@ def test_mean_comparison_swaps_and_shifts(a, b, shift):
 def test_bad_input_names_argument_and_rule(call, error, message):
     with pytest.raises(error, match=re.escape(message) + "$"):
         call()
+
+
+def test_methods_paragraphs_name_the_methods_used():
+    assert "Newcombe's hybrid score interval (Newcombe 1998, method 10)" in (
+        compare_proportions(48, 80, 56, 70).methods()
+    )
+    assert "Fisher exact test, used because an expected count was below 5" in (
+        compare_proportions(1, 34, 7, 34).methods()
+    )
+    assert "exact conditional interval" in compare_rates(201, 1, 152, 1).methods()
+    assert "variance 20 times the mean" in compare_rates(1102, 31, 680, 31, dispersion=20).methods()
+    assert "Newcombe 1998, Stat Med 17:2635, method 10" in (
+        compare_paired_proportions([[36, 2], [12, 0]]).methods()
+    )
+    assert "(2000 resamples, seed 20180401)" in compare_means([1, 2, 3], [2, 3, 4, 5]).methods()

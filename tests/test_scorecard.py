@@ -225,3 +225,21 @@ def test_the_project_loader_reads_the_shipped_file():
     loaded = load_params(CLAIMS_FILE)
     assert isinstance(loaded, ScorecardParams)
     assert len(loaded.claims) == 12
+
+
+def test_methods_and_limitations_for_the_report(card):
+    methods = card.methods()
+    assert "Newcombe's hybrid score interval" in methods
+    assert "adjusted across the 4 testable claims by Holm's step-down method" in methods
+    limitations = card.limitations()
+    assert limitations[0].startswith("8 of 12 claims cannot be tested from what is published. ")
+    assert ("Forensic inpatient beds" not in limitations[0])  # metrics are as written, capitalised
+    assert "Number of forensic inpatient beds: needs the number of forensic inpatient beds" in (
+        limitations[0]
+    )
+    assert ("The verdict on the number of CAMHS out-of-area bed days depends on an assumed "
+            "dispersion (see the sensitivity table).") in limitations
+    assert "12 of 12 figures have not been checked against their primary source document." in (
+        limitations
+    )
+    assert limitations[-1].startswith("A before/after difference is not an effect of the programme")
