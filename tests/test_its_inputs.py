@@ -207,3 +207,11 @@ def test_negative_binomial_without_overdispersion_is_refused() -> None:
                        r"to Poisson, so alpha has no standard error\); fit family='poisson' "
                        r"instead$"):
         fit_its(data, outcome="y", time="year", interruptions=2005, family="negbin")
+
+
+def test_interruptions_must_not_be_empty(base: pd.DataFrame) -> None:
+    with _raises(ParameterError, "interruptions is empty (rule: give at least one interruption)"):
+        _fit(base, interruptions=[])
+    result = fit_its(base, outcome="y", time="year", interruptions=np.array([2006]),
+                     errors="ols")
+    assert result.coefficients.index[2] == "level_change[2006]"

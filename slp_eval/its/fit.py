@@ -29,7 +29,7 @@ class Prepared:
 
 
 def _as_list(interruptions: Any) -> list[Any]:
-    if isinstance(interruptions, list | tuple):
+    if isinstance(interruptions, list | tuple | np.ndarray | pd.Index):
         if not interruptions:
             raise ParameterError("interruptions is empty (rule: give at least one interruption)")
         return list(interruptions)
@@ -174,7 +174,9 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
         log_offset=log_offset[in_fit] if log_offset is not None else None,
         trials=n_trials[in_fit] if n_trials is not None else None,
         n_per_unit=int(in_fit[treated_mask].sum()),
-        y_all=y_series.where(in_fit), x_all=design)
+        # SARIMAX runs through every period; where y is missing the regressors do not enter
+        # the likelihood, so a missing covariate there is set to 0 rather than failing.
+        y_all=y_series.where(in_fit), x_all=design.fillna(0.0))
     series = SeriesFrame(
         rows=rows, unit=unit_codes, treated=treated_mask, ordinal=ordinals, t=t,
         period=periods, observed=y, exposure=exposure, trials=n_trials, in_fit=in_fit,
