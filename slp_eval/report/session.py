@@ -152,6 +152,10 @@ class Report:
 
     def provenance(self) -> None:
         """Each data file: path, dataset, rows, SHA-256, and whether it is synthetic."""
+        if not self.inputs:
+            self.text("No data file: every figure analysed is written in the parameter file itself, "
+                      "which the run's manifest.json records in full with its SHA-256.")
+            return
         frame = pd.DataFrame(
             {
                 "File": [shown_path(i.path) for i in self.inputs],
@@ -292,6 +296,8 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
             rows += _flatten(item, f"{prefix}.{key}" if prefix else str(key))
         return rows
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+        if any(isinstance(v, Mapping | list) for item in value for v in item.values()):
+            return [(prefix, f"{len(value)} entries, shown in the tables below")]
         return [(f"{prefix}[{i}]", "; ".join(f"{k}: {v}" for k, v in item.items() if v is not None))
                 for i, item in enumerate(value)]
     if isinstance(value, str) and prefix.endswith(".path"):

@@ -32,9 +32,11 @@ def format_number(value: object, digits: int = 3) -> str:
 
 
 def format_p(value: object) -> str:
-    """A p-value to 3 decimals, or "<0.001"."""
+    """A p-value to 3 decimals, or "<0.001" (text passes through: it is already formatted)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, str):
+        return value
     p = float(value)  # type: ignore[arg-type]
     return f"<{P_FLOOR}" if p < P_FLOOR else f"{p:.3f}"
 
