@@ -203,7 +203,8 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
         "YYYY-MM" strings; the frequency is inferred and a gap, duplicate or unsorted row is
         an error.
     interruptions: a period (or list of periods) coded like `time`: the first period of each
-        new regime. Term labels use `str()` of each value: `level_change[1989]`.
+        new regime. Term labels use `str()` of each value: `level_change[1989]`
+        (for a datetime column, give "2020-08-03" rather than a Timestamp for a short label).
     impact: "level", "trend" or "level+trend".
     family: "gaussian", "poisson", "quasipoisson", "negbin" or "binomial".
     errors: "ols", "newey-west" (HAC, Bartlett kernel, Stata `newey` scaling n/(n-k)),

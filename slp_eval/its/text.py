@@ -56,11 +56,11 @@ def _describe(result: ITSResult, term: str, what: str) -> str | None:
                     f"{_ci(row)}, {_p(row['p_value'])})")
         return (f"the trend changed by {_num(row['estimate'])} per "
                 f"{_UNIT[result.frequency]} ({level}% CI {_ci(row)}, {_p(row['p_value'])})")
-    ratio = "rate ratio" if result.fit.link == "log" else "odds ratio"
+    ratio = "a rate ratio" if result.fit.link == "log" else "an odds ratio"
     if what == "level":
-        return (f"the level changed by a {ratio} of {row['ratio']:.3f} ({level}% CI "
+        return (f"the level changed by {ratio} of {row['ratio']:.3f} ({level}% CI "
                 f"{_ratio_ci(row)}, {_p(row['p_value'])})")
-    return (f"the trend changed by a {ratio} of {row['ratio']:.3f} per "
+    return (f"the trend changed by {ratio} of {row['ratio']:.3f} per "
             f"{_UNIT[result.frequency]} ({level}% CI {_ratio_ci(row)}, {_p(row['p_value'])})")
 
 
