@@ -92,10 +92,10 @@ class DisclosedTable:
                 "counts are shown unrounded and unsuppressed."
             )
         text = (
-            f"Counts of {rule.suppress_min} to {rule.suppress_max} are shown as "
-            f"{rule.symbol!r} and other counts are rounded to the nearest {rule.rounding_base}"
+            f"Counts of {rule.suppress_min} to {rule.suppress_max} are shown as {rule.symbol!r} "
+            + (f"and other counts are rounded to the nearest {rule.rounding_base}."
+               if rule.rounding_base > 1 else "and other counts are shown exactly.")
         )
-        text += "." if rule.rounding_base > 1 else " (no rounding)."
         if self.secondary:
             n = len(self.secondary)
             text += (

@@ -15,9 +15,17 @@ Methods (intervals are two-sided at level ``1 - alpha``):
 - `compare_paired_proportions`: McNemar exact (or mid-p, or chi-square) test; Newcombe (1998, Stat
   Med 17:2635) square-and-add interval for the paired difference (his method 10).
 - `compare_rates`: Poisson rate ratio with the exact conditional (binomial) interval and test, as
-  R's ``poisson.test``; exact Garwood (1936) limits for each rate.
+  R's ``poisson.test``; exact Garwood (1936) limits for each rate; a quasi-Poisson option
+  (``dispersion``) for counts that are not independent events, such as bed days.
 - `compare_means`: Welch t, Mann-Whitney with the Hodges-Lehmann shift and its distribution-free
-  (Moses) interval, and a seeded bootstrap interval for the difference in medians.
+  (Moses) interval, and a seeded bootstrap interval for the difference in medians;
+  `compare_means_summary` does the Welch part from published means, SDs and numbers.
+- `percent_change` (via the rate or risk ratio) and `adjust_pvalues` (Holm, Benjamini-Hochberg).
+- `compare_periods`: any of the above for a before and an after window of a ``monthly_series``.
+
+Hand-written pieces (each says why): the Miettinen-Nurminen and Koopman score intervals
+(statsmodels' versions miss the published limits or fail at 0% and 100%), Newcombe's paired
+interval, the McNemar mid-p, the Moses interval and the exact conditional rate-ratio interval.
 """
 
 from __future__ import annotations

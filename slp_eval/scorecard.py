@@ -262,7 +262,7 @@ def _successes(m: Measurement, denominator: int) -> int:
     if m.count is not None:
         return m.count
     assert m.percent is not None  # checked by the caller
-    return round(m.percent / 100 * denominator)
+    return math.floor(m.percent / 100 * denominator + 0.5)  # nearest count, halves up
 
 
 def _test_proportion(claim: Claim, alpha: float, denominator: int | None) -> _Test:

@@ -223,3 +223,13 @@ def test_bad_tables(frame, kwargs, message):
 def test_rule_range_must_be_ordered():
     with pytest.raises(ValidationError, match=re.escape("suppress_max (2) is below suppress_min (5)")):
         DisclosureRule(suppress_min=5, suppress_max=2)
+
+
+def test_secondary_suppression_can_be_switched_off_and_no_rounding_note():
+    frame = with_totals(np.array([[120, 30], [5, 22], [40, 9]]))
+    rule = DisclosureRule(secondary=False, rounding_base=1)
+    result = apply_disclosure(frame, [*frame.columns], total_row="Total", total_column="total",
+                              rule=rule)
+    assert result.secondary == ()
+    assert result.frame.loc["r1"].tolist() == ["*", 22, 27]
+    assert result.note == "Counts of 1 to 7 are shown as '*' and other counts are shown exactly."
