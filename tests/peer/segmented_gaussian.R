@@ -23,6 +23,21 @@ if (errors %in% c("ols", "newey")) {
   out <- tidy_from(ct[, 1], ct[, 2], fit$df.residual, ct[, 4], errors)
 } else if (errors == "ar") {
   fit <- gls(y ~ t + level + slope, data = d, correlation = corAR1(form = ~ t), method = "REML")
+  # nlme's optimiser stops with rho good to ~1e-6, which moves the estimates by ~1e-6: the
+  # size of the tolerance checked. So rho is polished with R's optimize() (Brent, tol 1e-12)
+  # on nlme's own restricted log-likelihood at fixed rho, near nlme's answer, and the model is
+  # refitted at that rho (nlme's beta, SEs and df are conditional on rho either way).
+  phi <- coef(fit$modelStruct$corStruct, unconstrained = FALSE)
+  reml_at <- function(r) {
+    as.numeric(logLik(gls(y ~ t + level + slope, data = d, method = "REML",
+                          correlation = corAR1(r, form = ~ t, fixed = TRUE))))
+  }
+  best <- optimize(reml_at, c(max(-0.99999, phi - 1e-3), min(0.99999, phi + 1e-3)),
+                   maximum = TRUE, tol = 1e-12)
+  if (best$objective >= as.numeric(logLik(fit))) {
+    fit <- gls(y ~ t + level + slope, data = d, method = "REML",
+               correlation = corAR1(best$maximum, form = ~ t, fixed = TRUE))
+  }
   tt <- summary(fit)$tTable
   out <- tidy_from(tt[, 1], tt[, 2], nrow(d) - nrow(tt), tt[, 4], "ar")
   rho <- coef(fit$modelStruct$corStruct, unconstrained = FALSE)
