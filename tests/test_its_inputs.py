@@ -149,6 +149,7 @@ def test_treated_unit_must_be_in_group(base: pd.DataFrame) -> None:
     ("errors", "hac", "errors='hac' is not one of 'ols', 'newey-west', 'ar', 'arima'"),
     ("impact", "slope", "impact='slope' is not one of 'level', 'trend', 'level+trend'"),
     ("maxlags", -1, "maxlags=-1 must be None or a non-negative integer"),
+    ("maxlags", 2.0, "maxlags=2.0 must be None or a non-negative integer"),
     ("phase_in", 1.5, "phase_in=1.5 must be a non-negative integer number of periods"),
     ("alpha", 5, "alpha=5 must be a number between 0 and 1 (e.g. 0.05)"),
     ("seasonality", "month", "seasonality='month' needs monthly data (rule: calendar-month fixed "
@@ -215,3 +216,12 @@ def test_interruptions_must_not_be_empty(base: pd.DataFrame) -> None:
     result = fit_its(base, outcome="y", time="year", interruptions=np.array([2006]),
                      errors="ols")
     assert result.coefficients.index[2] == "level_change[2006]"
+
+
+def test_maxlags_must_mean_something(base: pd.DataFrame) -> None:
+    with _raises(ParameterError, "maxlags=2 is not used with errors='ols' (rule: maxlags is the "
+                 "Newey-West lag or the AR order)"):
+        _fit(base, errors="ols", maxlags=2)
+    with _raises(ParameterError, "maxlags=0 gives no autoregressive order for errors='ar' (rule: "
+                 "AR order >= 1, or None for AR(1))"):
+        _fit(base, errors="ar", maxlags=0)

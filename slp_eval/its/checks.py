@@ -39,6 +39,9 @@ def check_arguments(*, family: str, errors: str, impact: str, maxlags: object, p
     if maxlags is not None and (isinstance(maxlags, bool) or not isinstance(maxlags, int | np.integer)
                                 or maxlags < 0):
         raise ParameterError(f"maxlags={maxlags!r} must be None or a non-negative integer")
+    if errors == "ols" and maxlags is not None:
+        raise ParameterError(f"maxlags={maxlags!r} is not used with errors='ols' (rule: maxlags "
+                             "is the Newey-West lag or the AR order)")
     if errors in ("ar", "arima") and maxlags == 0:
         raise ParameterError(f"maxlags=0 gives no autoregressive order for errors={errors!r} "
                              "(rule: AR order >= 1, or None for AR(1))")
