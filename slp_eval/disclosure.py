@@ -71,10 +71,6 @@ class DisclosedTable:
     name: str = ""
 
     @property
-    def applied(self) -> bool:
-        return self.rule.apply
-
-    @property
     def suppressed(self) -> int:
         """Number of hidden cells (primary + secondary)."""
         return len(self.primary) + len(self.secondary)

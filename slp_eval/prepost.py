@@ -753,9 +753,7 @@ def _exact_rate_ratio_interval(
     ``proportion_confint(method="beta")``) map to ``R = pi / (1 - pi) * e1 / e2``. statsmodels'
     ``confint_poisson_2indep`` has no exact conditional method, hence this mapping.
     """
-    total = count1 + count2
-    if total == 0:
-        return math.nan, math.nan
+    total = count1 + count2  # at least 1: compare_rates refuses two zero counts
     low, high = proportion_confint(count2, total, alpha=alpha, method="beta")
     scale = exposure1 / exposure2
     with np.errstate(divide="ignore"):

@@ -235,6 +235,12 @@ def test_rates_frame_summary_and_percent_change():
     prop = percent_change(189, 378, n_before=450, n_after=450)
     assert prop.estimate == pytest.approx(100.0)
     assert prop.basis == "risk_ratio"
+    frame = prop.to_frame()
+    assert list(frame.columns[:6]) == list(ESTIMATE_COLUMNS)
+    assert frame.loc[0, "ci_low"] == pytest.approx(100 * (prop.comparison.ratio_ci_low - 1))
+    data = prop.to_dict()
+    assert data["basis"] == "risk_ratio" and data["comparison"]["x2"] == 378
+    assert change.summary().startswith("Change -24.4% (95% CI ")
 
 
 def test_quasi_poisson_dispersion_widens_the_interval_by_its_square_root():

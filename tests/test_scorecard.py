@@ -243,3 +243,39 @@ def test_methods_and_limitations_for_the_report(card):
         limitations
     )
     assert limitations[-1].startswith("A before/after difference is not an effect of the programme")
+
+
+def test_level_with_a_denominator_shows_its_interval_but_is_not_tested():
+    claim = {"id": "survey", "claim": "80% said yes", "metric": "share saying yes", "unit":
+             "respondents", "kind": "level", "direction": "increase", "source": "test",
+             "after": {"period": "2024", "percent": 80, "denominator": 200}}
+    row = build([claim]).to_frame().iloc[0]
+    assert row.term == "proportion"
+    assert row.estimate == pytest.approx(0.8)
+    assert row.verdict == ("cannot be tested: needs a before figure or a comparator (only one "
+                           "period is published)")
+    assert np.isnan(row.p_adjusted)
+
+
+def test_contradicted_and_adjustment_that_removes_significance():
+    base = {"claim": "c", "unit": "events", "kind": "count", "source": "test",
+            "equal_periods": True}
+    claims = [
+        {**base, "id": "went_up", "metric": "falls", "direction": "decrease",
+         "before": {"period": "a", "count": 100}, "after": {"period": "b", "count": 160}},
+        {**base, "id": "borderline", "metric": "admissions", "direction": "decrease",
+         "before": {"period": "a", "count": 134}, "after": {"period": "b", "count": 100}},
+        {**base, "id": "flat", "metric": "visits", "direction": "decrease",
+         "before": {"period": "a", "count": 100}, "after": {"period": "b", "count": 99}},
+    ]
+    card = build(claims)
+    verdicts = card.to_frame().set_index("claim_id")["verdict"]
+    assert verdicts["went_up"] == "contradicted: the change went the other way"
+    borderline = next(r for r in card.results if r.claim.id == "borderline")
+    assert borderline.test.p_value < 0.05 <= borderline.p_adjusted
+    assert verdicts["borderline"] == "not distinguishable from no change"
+    assert "Significant on its own, but not after allowing for the number of claims tested." in (
+        borderline.explanation
+    )
+    assert card.summary().startswith("3 claims: 0 supported, 2 not distinguishable from no "
+                                     "change, 0 cannot be tested, 1 contradicted")
