@@ -218,6 +218,7 @@ class Scorecard:
             entry = {k: clean(v) for k, v in row.items()}
             entry["explanation"] = r.explanation
             entry["claim"] = r.claim.claim
+            entry["notes"] = r.claim.notes
             entry["comparison"] = r.test.comparison.to_dict() if r.test.comparison else None
             claims.append(entry)
         sensitivity = [{k: clean(v) for k, v in row.items()}

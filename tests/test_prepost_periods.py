@@ -135,6 +135,8 @@ def test_params_model_and_its_arguments_for_compare_periods():
         ({"comparison": "odds"}, "comparison\n  Input should be 'auto', 'proportions', 'rates' "
          "or 'means'"),
         ({"measure_name": "x"}, "measure_name\n  Extra inputs are not permitted"),
+        ({"data": {"path": "p.csv", "dataset": "placements"}}, "data.dataset is 'placements'; a "
+         "prepost analysis reads a monthly_series file"),
     ],
 )
 def test_params_model_rejects(change, fragment):

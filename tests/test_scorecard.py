@@ -121,6 +121,7 @@ def test_summary_and_json(card):
     assert data["kind"] == "scorecard"
     assert len(data["claims"]) == 12
     assert data["claims"][2]["estimate"] is None
+    assert data["claims"][5]["notes"].startswith("Beds are commissioned capacity")
     assert {"term", "estimate", "std_err", "ci_low", "ci_high", "p_value"} <= set(
         data["estimates"][0]
     )

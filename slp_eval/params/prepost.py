@@ -59,6 +59,11 @@ class PrepostParams(AnalysisParams):
 
     @model_validator(mode="after")
     def _after_follows_before(self) -> "PrepostParams":
+        if self.data.dataset not in (None, "monthly_series"):
+            raise ValueError(
+                f"data.dataset is {self.data.dataset!r}; a prepost analysis reads a "
+                "monthly_series file"
+            )
         if self.after.start <= self.before.end:
             raise ValueError(
                 f"after.start ({self.after.start}) must be later than before.end "
