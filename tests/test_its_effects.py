@@ -263,3 +263,9 @@ def test_segment_trends_of_comparison_series() -> None:
     assert trends["treated:trend[from 2005]"] - trends["control:trend[from 2005]"] == (
         pytest.approx(trends["difference:trend[from 2005]"]))
     assert trends["difference:trend[before 2005]"] == pytest.approx(b["group:trend"])
+
+
+def test_short_repr(gaussian_fit) -> None:
+    assert repr(gaussian_fit) == (
+        "ITSResult(outcome='y', family='gaussian', errors='newey-west', maxlags=2, n_obs=60, "
+        "frequency='monthly', interruptions=['2020-07'])")

@@ -60,7 +60,7 @@ class SeriesFrame:
     phase_in: np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ITSResult:
     """A fitted interrupted time series (see `slp_eval.its.fit_its`).
 
@@ -74,6 +74,12 @@ class ITSResult:
     series: SeriesFrame
     design_all: pd.DataFrame
     fit: Estimate
+
+    def __repr__(self) -> str:
+        labels = [k.label for k in self.interruptions]
+        return (f"ITSResult(outcome={self.spec.outcome!r}, family={self.spec.family!r}, "
+                f"errors={self.spec.errors!r}, maxlags={self.fit.maxlags!r}, "
+                f"n_obs={self.n_obs}, frequency={self.frequency!r}, interruptions={labels!r})")
 
     # ----- model ---------------------------------------------------------------------------
     @property
