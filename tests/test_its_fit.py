@@ -296,3 +296,12 @@ def test_poisson_newey_west_matches_sandwich_on_glm(sicily: pd.DataFrame) -> Non
         assert table.loc[term, "std_err"] == pytest.approx(std_err, rel=1e-6)
     assert table.loc["level_change[37]", "estimate"] == pytest.approx(-0.113694180997359,
                                                                       abs=1e-9)
+
+
+def test_quasipoisson_newey_west_equals_poisson_sandwich(sicily: pd.DataFrame) -> None:
+    """The dispersion cancels in the sandwich: quasi-Poisson HAC SEs are the Poisson ones
+    (R sandwich value for the level change: 0.034057344661355)."""
+    result = fit_its(sicily, outcome="aces", time="time", interruptions=37,
+                     family="quasipoisson", offset="stdpop", maxlags=2)
+    assert result.coefficients.loc["level_change[37]", "std_err"] == pytest.approx(
+        0.034057344661355, rel=1e-6)
