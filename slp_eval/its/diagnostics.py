@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.stattools import acf
@@ -90,8 +91,6 @@ def run_diagnostics(resid: np.ndarray, exog: np.ndarray, units: np.ndarray | Non
          "p_value": float(ljung["lb_pvalue"].iloc[0])},
     ])
     values = acf(series, nlags=nlags, fft=False)
-    from scipy import stats
-
     half = stats.norm.ppf(1 - alpha / 2) / np.sqrt(len(series))
     acf_frame = pd.DataFrame({"lag": np.arange(nlags + 1), "acf": values,
                               "ci_low": -half, "ci_high": half})
