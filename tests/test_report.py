@@ -240,3 +240,52 @@ def test_quality_profile_refuses_an_unknown_column() -> None:
     with pytest.raises(ParameterError, match=re.escape(
         "coverage_column: 'borough' is not a field of dataset 'placements'")):
         quality.profile_file(SYNTHETIC / "placements.csv", "placements", coverage_column="borough")
+
+
+# -- pre/post, scorecard and power helpers ------------------------------------------------------
+def test_prepost_windows_are_the_counts_compared() -> None:
+    from slp_eval.prepost import compare_periods
+    from slp_eval.report import prepost as prepost_report
+
+    params = {"analysis": "prepost", "title": "t",
+              "data": {"path": str(SYNTHETIC / "monthly_series.csv"), "dataset": "monthly_series"},
+              "unit": "SLP", "measure": "ccp_in_south_london",
+              "before": {"start": "2017-04", "end": "2018-03"},
+              "after": {"start": "2023-04", "end": "2024-03"}}
+    report = start(params, None, kind="prepost")
+    comparison = compare_periods(report.data["data"], **report.params.comparison_kwargs())
+    table = prepost_report.windows(comparison, report.params)
+    raw = pd.read_csv(SYNTHETIC / "monthly_series.csv")
+    last = raw[(raw["measure"] == "ccp_in_south_london") & raw["period"].isin(["2018-03", "2024-03"])]
+    assert table["people"].tolist() == last["numerator"].astype(int).tolist()  # the window's last month
+    assert table["out of"].tolist() == last["denominator"].astype(int).tolist()
+    assert table["months"].tolist() == ["2017-04 to 2018-03", "2023-04 to 2024-03"]
+    assert prepost_report.count_columns(comparison) == ["people", "out of"]
+
+
+def test_scorecard_limitations_count_untestable_and_assumed_claims() -> None:
+    from slp_eval.report import scorecard as scorecard_report
+    from slp_eval.scorecard import build
+
+    scorecard = build(load_params(ROOT / "params" / "slp_headline_claims.yaml"))
+    frame = scorecard.to_frame()
+    items = scorecard_report.limitations(scorecard)
+    untestable = int(frame["p_value"].isna().sum())
+    assert items[0].startswith(f"{untestable} of {len(frame)} claims cannot be tested")
+    table = scorecard_report.claims_table(scorecard)
+    assert len(table) == len(frame) and table["claim"].str[0].str.isupper().all()
+
+
+def test_power_conclusion_picks_the_shortest_design_reaching_80_percent() -> None:
+    from slp_eval.power import PowerResult
+    from slp_eval.report import power as power_report
+
+    replicates = pd.DataFrame({
+        "design": [0] * 10 + [1] * 10, "term": "level_change",
+        "p_value": [0.01] * 7 + [0.5] * 3 + [0.01] * 9 + [0.5], "estimate": 1.0})
+    designs = pd.DataFrame({"n_pre": [12, 24], "n_post": [12, 24], "level_change": [2.0, 2.0],
+                            "trend_change": [0.0, 0.0]})
+    result = PowerResult({"alpha": 0.05, "n_sim": 10, "rho": 0.0, "sigma": 1.0}, designs, replicates)
+    assert power_report.conclusion(result) == (
+        "The shortest design simulated with at least 80% power to detect a level change of 2 is 24 "
+        "periods before and 24 after the interruption: 90.0% (Monte Carlo SE 9.5 points).")
