@@ -77,6 +77,7 @@ class ClaimResult:
     p_adjusted: float
     verdict: str
     explanation: str
+    smallest_supporting_denominator: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,15 @@ class Scorecard:
                 "p_value": t.p_value, "p_adjusted": r.p_adjusted, "verdict": r.verdict,
                 "metric": c.metric, "kind": c.kind, "unit": c.unit,
                 "before": _describe(c.before, c, "before"), "after": _describe(c.after, c, "after"),
-                "assumed": ", ".join(c.assumed), "source": c.source,
+                "assumed": ", ".join(c.assumed),
+                "smallest_supporting_denominator": r.smallest_supporting_denominator,
+                "source": c.source,
                 "primary_source_checked": c.primary_source_checked,
             })
         frame = pd.DataFrame(rows)
+        frame["smallest_supporting_denominator"] = frame["smallest_supporting_denominator"].astype(
+            "Int64"
+        )
         return frame[["claim_id", *ESTIMATE_COLUMNS, *[k for k in frame if k not in
                                                          ("claim_id", *ESTIMATE_COLUMNS)]]]
 
@@ -207,6 +213,8 @@ class Scorecard:
 
     def to_dict(self) -> dict[str, object]:
         def clean(value: object) -> object:
+            if value is pd.NA:
+                return None
             if isinstance(value, np.generic):
                 value = value.item()
             if isinstance(value, float) and not math.isfinite(value):
@@ -481,7 +489,17 @@ def build(
         verdict = _verdict(claim, test, float(p), alpha)
         explanation = _explain(claim, test, float(p), family, adjust, alpha)
         explanation += _robustness(sensitivity[sensitivity["claim_id"] == claim.id], verdict)
-        results.append(ClaimResult(claim, test, float(p), verdict, explanation))
+        smallest = None
+        if claim.kind == "proportion" and claim.denominator_range is not None and test.needs is None:
+            smallest = _smallest_supporting_denominator(claims, raw, claims.index(claim), alpha,
+                                                        adjust)
+            explanation += (
+                f" It would be supported with as few as about {smallest} {claim.unit} in each "
+                "period (same percentages)." if smallest is not None else
+                f" It would not be supported even with {claim.denominator_range[1]} "
+                f"{claim.unit} in each period."
+            )
+        results.append(ClaimResult(claim, test, float(p), verdict, explanation, smallest))
     return Scorecard(tuple(results), alpha, adjust, points, sensitivity)
 
 
@@ -499,6 +517,33 @@ def _robustness(rows: pd.DataFrame, verdict: str) -> str:
             text += (f" The verdict depends on the assumed {assumption}: across {low:g} to "
                      f"{high:g} it becomes '{changed['verdict'].iloc[0]}' at {values}.")
     return text
+
+
+def _smallest_supporting_denominator(
+    claims: list[Claim], raw: np.ndarray, index: int, alpha: float, adjust: str
+) -> int | None:
+    """Smallest common denominator (same published percentages) at which the claim is still
+    supported, the other claims' p-values held fixed; bisection up to the top of its plausible
+    range, so "about": rounding the counts makes the p-value slightly non-monotone in n."""
+    claim = claims[index]
+    assert claim.denominator_range is not None
+
+    def supported(n: int) -> bool:
+        test = evaluate_claim(claim, alpha, denominator=n)
+        if test.needs is not None:
+            return False
+        family = raw.copy()
+        family[index] = test.p_value
+        p_adj = float(adjust_pvalues(family, adjust)[index])  # type: ignore[arg-type]
+        return _verdict(claim, test, p_adj, alpha) == SUPPORTED
+
+    low, high = 1, claim.denominator_range[1]
+    if not supported(high):
+        return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if supported(middle) else (middle, high)
+    return high
 
 
 def _sensitivity(claims: list[Claim], raw: np.ndarray, alpha: float, adjust: str,

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -280,3 +281,22 @@ def test_contradicted_and_adjustment_that_removes_significance():
     )
     assert card.summary().startswith("3 claims: 0 supported, 2 not distinguishable from no "
                                      "change, 0 cannot be tested, 1 contradicted")
+
+
+def test_smallest_denominator_that_still_supports_the_claim(card):
+    frame = card.to_frame().set_index("claim_id")
+    smallest = int(frame.loc["ccp_in_home_borough", "smallest_supporting_denominator"])
+    others = frame.loc[frame.index != "ccp_in_home_borough", "p_value"].dropna().to_list()
+
+    def holm_p(n: int) -> float:
+        # 38% and 55% of n, the other claims' p-values as they are; Holm by statsmodels
+        own = compare_proportions(math.floor(0.38 * n + 0.5), n, math.floor(0.55 * n + 0.5), n)
+        return multipletests([own.p_value, *others], method="holm")[1][0]
+
+    assert holm_p(smallest) < 0.05 <= holm_p(smallest - 1)
+    assert pd.isna(frame.loc["forensic_out_of_area_placements", "smallest_supporting_denominator"])
+    assert "supported with as few as about" in next(
+        r.explanation for r in card.results if r.claim.id == "ccp_in_home_borough"
+    )
+    assert json.loads(json.dumps(card.to_dict()))["claims"][3][
+        "smallest_supporting_denominator"] is None
