@@ -485,20 +485,14 @@ def build(
     family = int(np.sum(~np.isnan(raw)))
     sensitivity = _sensitivity(claims, raw, alpha, adjust, points)
     results = []
-    for claim, test, p in zip(claims, tests, adjusted, strict=True):
+    for index, (claim, test, p) in enumerate(zip(claims, tests, adjusted, strict=True)):
         verdict = _verdict(claim, test, float(p), alpha)
         explanation = _explain(claim, test, float(p), family, adjust, alpha)
         explanation += _robustness(sensitivity[sensitivity["claim_id"] == claim.id], verdict)
         smallest = None
-        if claim.kind == "proportion" and claim.denominator_range is not None and test.needs is None:
-            smallest = _smallest_supporting_denominator(claims, raw, claims.index(claim), alpha,
-                                                        adjust)
-            explanation += (
-                f" It would be supported with as few as about {smallest} {claim.unit} in each "
-                "period (same percentages)." if smallest is not None else
-                f" It would not be supported even with {claim.denominator_range[1]} "
-                f"{claim.unit} in each period."
-            )
+        if _from_percentages(claim) and test.needs is None:
+            smallest = _smallest_supporting_denominator(claims, raw, index, alpha, adjust)
+            explanation += _breakeven_text(claim, smallest)
         results.append(ClaimResult(claim, test, float(p), verdict, explanation, smallest))
     return Scorecard(tuple(results), alpha, adjust, points, sensitivity)
 
@@ -517,6 +511,22 @@ def _robustness(rows: pd.DataFrame, verdict: str) -> str:
             text += (f" The verdict depends on the assumed {assumption}: across {low:g} to "
                      f"{high:g} it becomes '{changed['verdict'].iloc[0]}' at {values}.")
     return text
+
+
+def _from_percentages(claim: Claim) -> bool:
+    """A proportion claim published as percentages with an assumed denominator."""
+    sides = (claim.before, claim.after)
+    return (claim.kind == "proportion" and claim.denominator_range is not None
+            and all(m is not None and m.count is None and m.percent is not None for m in sides))
+
+
+def _breakeven_text(claim: Claim, smallest: int | None) -> str:
+    if smallest is None:
+        assert claim.denominator_range is not None
+        return (f" It would not be supported even with {claim.denominator_range[1]} "
+                f"{claim.unit} in each period.")
+    return (f" It would be supported with as few as about {smallest} {claim.unit} in each period "
+            "(same percentages).")
 
 
 def _smallest_supporting_denominator(

@@ -300,3 +300,16 @@ def test_smallest_denominator_that_still_supports_the_claim(card):
     )
     assert json.loads(json.dumps(card.to_dict()))["claims"][3][
         "smallest_supporting_denominator"] is None
+
+
+def test_small_change_is_not_supported_at_any_plausible_denominator():
+    claim = {"id": "tiny", "claim": "Up from 50% to 52%", "metric": "share at home", "unit":
+             "people", "kind": "proportion", "direction": "increase", "source": "test",
+             "before": {"period": "a", "percent": 50, "denominator": 100},
+             "after": {"period": "b", "percent": 52, "denominator": 100},
+             "assumed": ["denominator"], "denominator_range": [50, 400]}
+    result = build([claim]).results[0]
+    assert result.verdict == "not distinguishable from no change"
+    assert result.smallest_supporting_denominator is None
+    assert result.explanation.endswith(" It would not be supported even with 400 people in each "
+                                       "period.")
