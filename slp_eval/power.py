@@ -30,7 +30,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -268,14 +267,14 @@ class CoverageResult:
     def plot(self) -> Figure:
         """Coverage per term with 95% Monte Carlo error bars and the nominal level."""
         table = self.to_frame()
-        fig, ax = plt.subplots(figsize=(5, 3))
+        fig = Figure(figsize=(5, 3), layout="constrained")
+        ax = fig.subplots()
         x = np.arange(len(table))
         ax.errorbar(x, table["coverage"], yerr=1.96 * table["mc_se"], fmt="o", capsize=4)
         ax.axhline(1 - self.settings["alpha"], linestyle="--", color="grey")
         ax.set_xticks(x, table["term"])
         ax.set_ylabel("interval coverage")
         ax.set_title(f"errors='{self.settings['errors']}', {self.settings['n_sim']} replications")
-        fig.tight_layout()
         return fig
 
     def to_dict(self) -> dict[str, Any]:
@@ -334,7 +333,8 @@ class PowerResult:
         table = table[table["term"] == term]
         by_effect = table["effect"].nunique() > 1
         x, line = ("effect", ["n_pre", "n_post"]) if by_effect else ("n_post", ["n_pre", "effect"])
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4), layout="constrained")
+        ax = fig.subplots()
         for key, part in table.groupby(line, sort=True):
             part = part.sort_values(x)
             label = (f"{key[0]} pre + {key[1]} post" if by_effect
@@ -347,7 +347,6 @@ class PowerResult:
         ax.set_xlabel(f"true {term}" if by_effect else "post-interruption periods")
         ax.set_ylabel("power")
         ax.legend(fontsize="small")
-        fig.tight_layout()
         return fig
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import json
 import math
 import re
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -166,9 +165,8 @@ def test_power_result_views() -> None:
     fig = result.plot()
     assert fig.axes[0].get_ylabel() == "power"
     assert len(fig.axes[0].get_legend().get_texts()) == 2
-    plt.close(fig)
-    fig = result.plot("trend_change")
-    plt.close(fig)
+    # one trend_change (0) was simulated, so its curve runs over the number of post periods
+    assert result.plot("trend_change").axes[0].get_xlabel() == "post-interruption periods"
     with pytest.raises(ParameterError, match=re.escape(
             "term='slope' is not one of 'level_change', 'trend_change'")):
         result.plot("slope")
@@ -188,8 +186,9 @@ def test_coverage_result_views_and_truth() -> None:
                   * (1 - table.loc["level_change", "coverage"]) / 50))
     assert "Coverage of 95% intervals over 50 simulated series" in result.summary()
     assert json.loads(json.dumps(result.to_dict())) == result.to_dict()
-    fig = result.plot()
-    plt.close(fig)
+    ax = result.plot().axes[0]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["level_change", "trend_change"]
+    assert ax.get_ylabel() == "interval coverage"
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
