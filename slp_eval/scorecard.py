@@ -54,7 +54,7 @@ CONTRADICTED = "contradicted: the change went the other way"
 
 
 @dataclass(frozen=True)
-class _Test:
+class ClaimTest:
     """What one evaluation of a claim produced (before multiplicity adjustment)."""
 
     term: str | None
@@ -73,7 +73,7 @@ class ClaimResult:
     """One claim's row of the scorecard."""
 
     claim: Claim
-    test: _Test
+    test: ClaimTest
     p_adjusted: float
     verdict: str
     explanation: str
@@ -274,25 +274,25 @@ def _successes(m: Measurement, denominator: int) -> int:
     return math.floor(m.percent / 100 * denominator + 0.5)  # nearest count, halves up
 
 
-def _test_proportion(claim: Claim, alpha: float, denominator: int | None) -> _Test:
+def _test_proportion(claim: Claim, alpha: float, denominator: int | None) -> ClaimTest:
     before, after = claim.before, claim.after
     assert before is not None and after is not None  # the Claim model guarantees both
     if any(m.count is None and m.percent is None for m in (before, after)):
-        return _Test(None, needs=f"the number or percentage of {claim.unit} in each period")
+        return ClaimTest(None, needs=f"the number or percentage of {claim.unit} in each period")
     n1 = denominator if denominator is not None else before.denominator
     n2 = denominator if denominator is not None else after.denominator
     if n1 is None or n2 is None:
-        return _Test(None, needs=f"the number of {claim.unit} behind each percentage "
+        return ClaimTest(None, needs=f"the number of {claim.unit} behind each percentage "
                                  "(the denominators)")
     x1, x2 = _successes(before, n1), _successes(after, n2)
     if x1 > n1 or x2 > n2:
-        return _Test(None, needs=f"a denominator at least as large as the count (got {n1}, {n2})")
+        return ClaimTest(None, needs=f"a denominator at least as large as the count (got {n1}, {n2})")
     caveats = []
     if any(m.count is None for m in (before, after)):
         caveats.append("Counts were derived from the published percentages and denominators.")
     if claim.paired_table is not None:
         paired = compare_paired_proportions(claim.paired_table, alpha=alpha, label=claim.metric)
-        return _Test("paired_difference", paired.difference, paired.std_err, paired.ci_low,
+        return ClaimTest("paired_difference", paired.difference, paired.std_err, paired.ci_low,
                      paired.ci_high, paired.p_value, paired, caveats=tuple(caveats))
     if claim.same_people:
         caveats.append(
@@ -301,15 +301,15 @@ def _test_proportion(claim: Claim, alpha: float, denominator: int | None) -> _Te
             "is conservative when the two measurements are positively correlated."
         )
     result = compare_proportions(x1, n1, x2, n2, alpha=alpha, label=claim.metric)
-    return _Test("difference", result.difference, result.std_err, result.ci_low, result.ci_high,
+    return ClaimTest("difference", result.difference, result.std_err, result.ci_low, result.ci_high,
                  result.p_value, result, caveats=tuple(caveats))
 
 
-def _test_count(claim: Claim, alpha: float, dispersion: float | None) -> _Test:
+def _test_count(claim: Claim, alpha: float, dispersion: float | None) -> ClaimTest:
     before, after = claim.before, claim.after
     assert before is not None and after is not None
     if before.count is None or after.count is None:
-        return _Test(None, needs=f"the number of {claim.unit} in each period")
+        return ClaimTest(None, needs=f"the number of {claim.unit} in each period")
     caveats = []
     if before.exposure is not None and after.exposure is not None:
         e1, e2 = before.exposure, after.exposure
@@ -320,7 +320,7 @@ def _test_count(claim: Claim, alpha: float, dispersion: float | None) -> _Test:
             f"of equal length ({before.period} and {after.period}), as the claim states."
         )
     else:
-        return _Test(None, needs="the exposure of each period (population or time at risk), or "
+        return ClaimTest(None, needs="the exposure of each period (population or time at risk), or "
                                  "confirmation that the periods are of equal length")
     phi = dispersion if dispersion is not None else (claim.dispersion or 1.0)
     if phi > 1:
@@ -331,40 +331,40 @@ def _test_count(claim: Claim, alpha: float, dispersion: float | None) -> _Test:
         )
     result = compare_rates(before.count, e1, after.count, e2, alpha=alpha, label=claim.metric,
                            dispersion=phi)
-    return _Test("rate_ratio", result.rate_ratio, result.log_ratio_std_err, result.ci_low,
+    return ClaimTest("rate_ratio", result.rate_ratio, result.log_ratio_std_err, result.ci_low,
                  result.ci_high, result.p_value, result, caveats=tuple(caveats))
 
 
-def _test_mean(claim: Claim, alpha: float) -> _Test:
+def _test_mean(claim: Claim, alpha: float) -> ClaimTest:
     before, after = claim.before, claim.after
     assert before is not None and after is not None
     if any(m.mean is None for m in (before, after)):
-        return _Test(None, needs=f"the mean {claim.unit} in each period")
+        return ClaimTest(None, needs=f"the mean {claim.unit} in each period")
     if any(m.sd is None or m.n is None for m in (before, after)):
-        return _Test(None, needs=f"the standard deviation and number of values behind each mean "
+        return ClaimTest(None, needs=f"the standard deviation and number of values behind each mean "
                                  f"(or the individual {claim.unit})")
     result = compare_means_summary(before.mean, before.sd, before.n, after.mean, after.sd,
                                    after.n, alpha=alpha, label=claim.metric, unit=claim.unit)
-    return _Test("mean_difference", result.difference, result.std_err, result.ci_low,
+    return ClaimTest("mean_difference", result.difference, result.std_err, result.ci_low,
                  result.ci_high, result.p_value, result)
 
 
-def _test_level(claim: Claim, alpha: float) -> _Test:
+def _test_level(claim: Claim, alpha: float) -> ClaimTest:
     after = claim.after
     assert after is not None
     needs = "a before figure or a comparator (only one period is published)"
     if after.denominator is None:
-        return _Test(None, needs=needs + f" and the number of {claim.unit}")
+        return ClaimTest(None, needs=needs + f" and the number of {claim.unit}")
     count = _successes(after, after.denominator)
     low, high = proportion_confint(count, after.denominator, alpha=alpha, method="wilson")
-    return _Test("proportion", count / after.denominator, math.nan, float(low), float(high),
+    return ClaimTest("proportion", count / after.denominator, math.nan, float(low), float(high),
                  needs=needs)
 
 
 def evaluate_claim(
     claim: Claim, alpha: float = 0.05, *, denominator: int | None = None,
     dispersion: float | None = None,
-) -> _Test:
+) -> ClaimTest:
     """Test one claim; ``denominator``/``dispersion`` override the claim's (for sensitivity)."""
     if claim.kind == "proportion":
         return _test_proportion(claim, alpha, denominator)
@@ -375,16 +375,16 @@ def evaluate_claim(
     if claim.kind == "level":
         return _test_level(claim, alpha)
     change = f"{claim.published_change:+g}%" if claim.published_change is not None else ""
-    return _Test(None, needs=f"the number of {claim.unit} before and after (only a relative "
+    return ClaimTest(None, needs=f"the number of {claim.unit} before and after (only a relative "
                              f"change, {change}, is published)")
 
 
-def _direction(test: _Test) -> float:
+def _direction(test: ClaimTest) -> float:
     centre = math.log(test.estimate) if test.term == "rate_ratio" else test.estimate
     return math.copysign(1.0, centre) if centre != 0 else 0.0
 
 
-def _verdict(claim: Claim, test: _Test, p_adjusted: float, alpha: float) -> str:
+def _verdict(claim: Claim, test: ClaimTest, p_adjusted: float, alpha: float) -> str:
     if test.needs is not None or not math.isfinite(p_adjusted):
         return f"cannot be tested: needs {test.needs}"
     if p_adjusted >= alpha:
@@ -397,7 +397,7 @@ def _category(verdict: str) -> str:
     return "cannot be tested" if verdict.startswith("cannot be tested") else verdict
 
 
-def _explain(claim: Claim, test: _Test, p_adjusted: float, family: int, adjust: str,
+def _explain(claim: Claim, test: ClaimTest, p_adjusted: float, family: int, adjust: str,
              alpha: float) -> str:
     parts = []
     if test.comparison is not None:
@@ -560,7 +560,7 @@ def _sensitivity(claims: list[Claim], raw: np.ndarray, alpha: float, adjust: str
                  points: int) -> pd.DataFrame:
     rows = []
     for index, claim in enumerate(claims):
-        trials: list[tuple[str, float, _Test]] = []
+        trials: list[tuple[str, float, ClaimTest]] = []
         if "denominator" in claim.assumed and claim.denominator_range is not None:
             for value in _grid(claim.denominator_range, points, integer=True):
                 trials.append(("denominator", value,
