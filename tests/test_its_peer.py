@@ -92,6 +92,20 @@ def test_prop99_newey_west_matches_r(tmp_path: Path) -> None:
             close(ours.loc[term, column], theirs.loc[term, column], 1e-6)
 
 
+def test_prop99_multiple_group_panel_newey_west_matches_r(tmp_path: Path) -> None:
+    # California against the other 38 states, Newey-West lag 1 within each state, n/(n-k), t on
+    # n - k df (Stata's newey on panel data); R: tests/peer/linden_prop99_panel.R
+    states = pd.read_csv(DATA / "prop99_cigsales" / "cigsales.csv")
+    theirs = pd.read_csv(_run_script(tmp_path, "linden_prop99_panel.R",
+                                     DATA / "prop99_cigsales" / "cigsales.csv")).set_index("term")
+    ours = fit_its(states, outcome="cigsale", time="year", interruptions=[1989], group="state",
+                   treated="California", errors="newey-west", maxlags=1).coefficients
+    assert list(ours.index) == list(theirs.index)
+    for term in theirs.index:
+        for column in ("estimate", "std_err", "ci_low", "ci_high", "p_value"):
+            close(ours.loc[term, column], theirs.loc[term, column], 1e-6)
+
+
 def test_prop99_reml_ar1_matches_nlme(tmp_path: Path) -> None:
     california = pd.read_csv(DATA / "prop99_cigsales" / "cigsales_single.csv")
     series = pd.DataFrame({"t": california["year"] - 1970, "y": california["cigsale"]})
