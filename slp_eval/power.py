@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -388,12 +388,12 @@ def interval_coverage(
         float(alpha))
     _check_design(family, design.sigma, design.rho)
     replicates = _replicate([design], n_sim, _check_seed(seed), n_workers).drop(columns="design")
-    settings = {**design.__dict__, "n_sim": n_sim,
+    settings = {**asdict(design), "n_sim": n_sim,
                 "seed": seed if isinstance(seed, int) else str(seed)}
     return CoverageResult(settings=settings, replicates=replicates)
 
 
-def _as_list(name: str, value: object, check: Any) -> list[Any]:
+def _as_list(name: str, value: object, check: Callable[[str, Any], Any]) -> list[Any]:
     values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
     if not values:
         raise ParameterError(f"{name} must hold at least one value")
