@@ -289,3 +289,16 @@ def test_power_conclusion_picks_the_shortest_design_reaching_80_percent() -> Non
     assert power_report.conclusion(result) == (
         "The shortest design simulated with at least 80% power to detect a level change of 2 is 24 "
         "periods before and 24 after the interruption: 90.0% (Monte Carlo SE 9.5 points).")
+
+
+def test_small_figure_text_is_raised_to_the_minimum_font() -> None:
+    from slp_eval.report.figures import MIN_FONT_PT
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.legend(fontsize=5)
+    ax.tick_params(labelsize=6)
+    png_bytes(fig)
+    sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_text()]
+    assert sizes and min(sizes) == MIN_FONT_PT
+    plt.close(fig)

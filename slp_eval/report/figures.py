@@ -11,9 +11,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Image, Markdown, display
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 #: Widest figure, in inches, that still prints at its own font size on an A4 page.
 MAX_WIDTH_IN = 7.5
+#: Smallest font, in points, of any text in a saved figure (legends and ticks are raised to it).
+MIN_FONT_PT = 9.0
 #: Resolution of saved figures (print quality; shown at half size on screen).
 DPI = 200
 #: Width in CSS pixels at which a figure is shown in the notebook and report.html.
@@ -21,7 +24,13 @@ SCREEN_PX_PER_IN = 96
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG bytes at DPI, without a creation timestamp (so reruns are identical)."""
+    """The figure as PNG bytes at DPI, at most MAX_WIDTH_IN wide with no text below MIN_FONT_PT.
+
+    No creation timestamp is written, so reruns give identical bytes.
+    """
+    for text in fig.findobj(Text):
+        if text.get_text() and text.get_fontsize() < MIN_FONT_PT:
+            text.set_fontsize(MIN_FONT_PT)
     if fig.get_figwidth() > MAX_WIDTH_IN:
         scale = MAX_WIDTH_IN / fig.get_figwidth()
         fig.set_size_inches(MAX_WIDTH_IN, fig.get_figheight() * scale)
@@ -43,4 +52,4 @@ def save_and_show(fig: Figure, name: str, output_dir: Path | None, *, caption: s
         display(Markdown(f"*{caption}*"))
 
 
-__all__ = ["DPI", "MAX_WIDTH_IN", "png_bytes", "save_and_show"]
+__all__ = ["DPI", "MAX_WIDTH_IN", "MIN_FONT_PT", "png_bytes", "save_and_show"]

@@ -96,7 +96,7 @@ def effects(result: ITSResult, horizons: list[int]) -> pd.DataFrame:
     out.loc[relative, ["estimate", "ci_low", "ci_high"]] *= 100.0
     out["term"] = out["term"].map({"absolute_effect": "absolute", "relative_effect": "relative (%)"})
     keep = ["when", "period", "term", "fitted", "counterfactual", "estimate", "ci_low", "ci_high"]
-    return out[keep].rename(columns={"term": "effect"})
+    return out[keep].rename(columns={"term": "effect", "ci_low": "CI low", "ci_high": "CI high"})
 
 
 def published_comparison(result: ITSResult, params: ITSParams) -> pd.DataFrame:

@@ -162,7 +162,7 @@ class Report:
                 "Dataset": [i.dataset or "(external; checked by the analysis)" for i in self.inputs],
                 "Rows": ["" if i.rows is None else f"{i.rows:,}" for i in self.inputs],
                 "Synthetic": ["yes" if i.synthetic else "no" for i in self.inputs],
-                "SHA-256": [i.sha256 for i in self.inputs],
+                "SHA-256": [" ".join(i.sha256[k:k + 16] for k in range(0, 64, 16)) for i in self.inputs],
             }
         )
         display(Table(frame, caption="Data provenance"))
