@@ -298,7 +298,7 @@ def test_small_figure_text_is_raised_to_the_minimum_font() -> None:
     ax.plot([0, 1], [0, 1], label="line")
     ax.legend(fontsize=5)
     ax.tick_params(labelsize=6)
-    png_bytes(fig)
+    png_bytes(fig)  # draws the figure, so the tick labels below are the ones drawn
     sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_text()]
     assert sizes and min(sizes) == MIN_FONT_PT
     plt.close(fig)

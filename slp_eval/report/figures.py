@@ -28,6 +28,10 @@ def png_bytes(fig: Figure) -> bytes:
 
     No creation timestamp is written, so reruns give identical bytes.
     """
+    for ax in fig.axes:  # tick labels are re-made at draw time from the axis' tick parameters
+        for which, labels in (("x", ax.get_xticklabels()), ("y", ax.get_yticklabels())):
+            if labels and min(t.get_fontsize() for t in labels) < MIN_FONT_PT:
+                ax.tick_params(axis=which, which="both", labelsize=MIN_FONT_PT)
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < MIN_FONT_PT:
             text.set_fontsize(MIN_FONT_PT)
