@@ -273,7 +273,9 @@ def test_scorecard_limitations_count_untestable_and_assumed_claims() -> None:
     untestable = int(frame["p_value"].isna().sum())
     assert items[0].startswith(f"{untestable} of {len(frame)} claims cannot be tested")
     table = scorecard_report.claims_table(scorecard)
-    assert len(table) == len(frame) and table["claim"].str[0].str.isupper().all()
+    assert len(table) == len(frame) - untestable and table["claim"].str[0].str.isupper().all()
+    needs = scorecard_report.untestable_table(scorecard)["what a test needs"]
+    assert len(needs) == untestable and not needs.str.startswith("cannot be tested").any()
 
 
 def test_power_conclusion_picks_the_shortest_design_reaching_80_percent() -> None:

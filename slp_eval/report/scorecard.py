@@ -8,8 +8,9 @@ from slp_eval.scorecard import Scorecard
 
 
 def claims_table(scorecard: Scorecard) -> pd.DataFrame:
-    """Claim | before | after | effect | estimate (CI) | p | adjusted p | verdict, as text."""
+    """The testable claims: before | after | effect | estimate (CI) | p | adjusted p | verdict."""
     frame = scorecard.to_frame()
+    frame = frame[frame["p_value"].notna()]
     return pd.DataFrame({
         "claim": [m[:1].upper() + m[1:] for m in frame["metric"]],
         "before": frame["before"], "after": frame["after"],
@@ -19,6 +20,17 @@ def claims_table(scorecard: Scorecard) -> pd.DataFrame:
         "p": [format_p(v) for v in frame["p_value"]],
         "adjusted p": [format_p(v) for v in frame["p_adjusted"]],
         "verdict": frame["verdict"],
+    })
+
+
+def untestable_table(scorecard: Scorecard) -> pd.DataFrame:
+    """The claims that cannot be tested, with what each would need."""
+    frame = scorecard.to_frame()
+    frame = frame[frame["p_value"].isna()]
+    return pd.DataFrame({
+        "claim": [m[:1].upper() + m[1:] for m in frame["metric"]],
+        "before": frame["before"], "after": frame["after"],
+        "what a test needs": [v.removeprefix("cannot be tested: needs ") for v in frame["verdict"]],
     })
 
 
@@ -68,4 +80,4 @@ def limitations(scorecard: Scorecard) -> list[str]:
     return items
 
 
-__all__ = ["claims_table", "limitations", "sensitivity_table", "sources_table"]
+__all__ = ["claims_table", "limitations", "sensitivity_table", "sources_table", "untestable_table"]

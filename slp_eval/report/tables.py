@@ -4,7 +4,9 @@ Values are formatted to text here (not by the notebook front end), so a stored n
 re-execution under nbval and report.html all show identical digits.
 """
 
+import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
@@ -14,6 +16,8 @@ import pandas as pd
 
 #: p-values below this are shown as "<0.001".
 P_FLOOR = 0.001
+#: A cell that reads as a number, a p-value, an interval or a suppressed count (right-aligned).
+_NUMERIC = re.compile(r"^([<>]?[-+]?[\d,]*\.?\d+%?( to [-+]?[\d,]*\.?\d+)?|\*|)$")
 
 
 def format_number(value: object, digits: int = 3) -> str:
@@ -73,8 +77,10 @@ class Table:
         note = f"\n<p><em>{escape(self.note)}</em></p>" if self.note else ""
         if self.frame.empty:
             return caption + "<p>None.</p>" + note
-        html = self.frame.to_html(index=False, border=0, classes="slp-table", escape=True)
-        return caption + html + note
+        key = "|".join([self.caption, *map(str, self.frame.columns)]).encode()
+        table_id = "slp-" + hashlib.sha256(key).hexdigest()[:10]  # stable across runs
+        html = self.frame.to_html(index=False, border=0, classes="slp-table", escape=True, table_id=table_id)
+        return caption + _alignment_style(self.frame, table_id) + html + note
 
     def __repr__(self) -> str:
         parts = [self.caption] if self.caption else []
@@ -82,6 +88,16 @@ class Table:
         if self.note:
             parts.append(self.note)
         return "\n".join(parts)
+
+
+def _alignment_style(frame: pd.DataFrame, table_id: str) -> str:
+    """CSS: text columns left-aligned and top-aligned, number columns right-aligned."""
+    rules = [f"#{table_id} th, #{table_id} td {{text-align: left; vertical-align: top;}}"]
+    for i, column in enumerate(frame.columns, start=1):
+        if all(_NUMERIC.match(str(v)) for v in frame[column]):
+            rules.append(f"#{table_id} td:nth-child({i}), #{table_id} th:nth-child({i}) "
+                         "{text-align: right;}")
+    return "<style>" + " ".join(rules) + "</style>\n"
 
 
 __all__ = ["P_FLOOR", "Table", "format_frame", "format_number", "format_p", "interval"]
