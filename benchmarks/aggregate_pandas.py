@@ -20,7 +20,10 @@ KEYS = ("programme", "lead_trust", "home_borough")
 
 def _read(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        frame = pd.read_parquet(path)
+        for column in ("start_date", "end_date"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
     return pd.read_csv(path, parse_dates=["start_date", "end_date"], dtype={"in_south_london": bool})
 
 
@@ -79,11 +82,20 @@ def aggregate_monthly_pandas(
         else pd.Period(start, "M").year * 12 + pd.Period(start, "M").month - 1
     )
 
-    census = _expand(ep, ep["start_m"].to_numpy(), _month(ep["end_eff"]) - 1, m0, m1)
+    census_columns = [
+        "programme",
+        "lead_trust",
+        "home_borough",
+        "in_south_london",
+        "at_home",
+        "independent",
+        "distance_from_home_miles",
+    ]
+    census = _expand(ep[census_columns], ep["start_m"].to_numpy(), _month(ep["end_eff"]) - 1, m0, m1)
     census_agg = _by_units(
         census,
         {
-            "n": ("episode_id", "size"),
+            "n": ("in_south_london", "size"),
             "n_south": ("in_south_london", "sum"),
             "n_home": ("at_home", "sum"),
             "n_independent": ("independent", "sum"),
@@ -94,7 +106,7 @@ def aggregate_monthly_pandas(
     )
     inpatient = ep[ep["inpatient"]].reset_index(drop=True)
     beds = _expand(
-        inpatient,
+        inpatient[["programme", "lead_trust", "home_borough", "in_south_london", "start_date", "end_eff"]],
         inpatient["start_m"].to_numpy(),
         _month(inpatient["end_eff"] - pd.Timedelta(days=1)),
         m0,
@@ -156,7 +168,7 @@ def aggregate_monthly_pandas(
         },
     }
     parts = []
-    for name, kind, *_ in MEASURES:
+    for name, kind in MEASURES:
         num, den, value = values[name]
         parts.append(
             pd.DataFrame(

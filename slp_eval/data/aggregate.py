@@ -20,6 +20,10 @@ Definitions (month m runs from its first day to its last day ME):
   previous inpatient episode, if any, ended before this one started); readmissions: admissions
   starting at most `readmission_window_days` days after the previous inpatient discharge.
 
+DuckDB scans the file (each query reads only the columns it needs) and returns small tables per
+(programme, lead trust, home borough, month); numpy turns their +1/-1 events into running
+counts and rolls them up to units (see `slp_eval.data.aggregate_sql`).
+
 Every measure is named `<programme>_<measure>` (e.g. `ccp_in_south_london`) and reported for the
 whole partnership (`SLP`), each lead trust (ODS code) and each home borough (name).
 """
@@ -27,18 +31,21 @@ whole partnership (`SLP`), each lead trust (ODS code) and each home borough (nam
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+from slp_eval.data import aggregate_sql as q
+from slp_eval.data.aggregate_sql import INDEPENDENT_SETTING, INPATIENT_SETTINGS
 from slp_eval.data.dictionary import DataDictionary, read_dictionary
 from slp_eval.data.read import SUFFIXES
 from slp_eval.errors import DataValidationError, ParameterError
 
-INPATIENT_SETTINGS: tuple[str, ...] = ("nhs_inpatient", "independent_inpatient")
-INDEPENDENT_SETTING = "independent_inpatient"
-UNIT_LEVELS: tuple[str, ...] = ("SLP", "lead_trust", "home_borough")
+__all__ = ["INDEPENDENT_SETTING", "INPATIENT_SETTINGS", "MEASURES", "aggregate_monthly"]
+
 _SQL_TYPES = {
     "string": "VARCHAR",
     "integer": "BIGINT",
@@ -61,20 +68,19 @@ _NEEDED = (
     "distance_from_home_miles",
 )
 
-#: (measure suffix, measure_type, numerator, denominator, value) of every output measure, as SQL
-#: over the wide per-(programme, unit, month) table.
-MEASURES: tuple[tuple[str, str, str, str, str], ...] = (
-    ("in_placement", "count", "n", "NULL", "n"),
-    ("in_south_london", "share", "n_south", "n", "n_south / NULLIF(n, 0)"),
-    ("home_borough", "share", "n_home", "n", "n_home / NULLIF(n, 0)"),
-    ("independent_sector", "share", "n_independent", "n", "n_independent / NULLIF(n, 0)"),
-    ("out_of_area_placements", "count", "n - n_south", "NULL", "n - n_south"),
-    ("mean_distance_miles", "mean", "distance_sum", "distance_n", "distance_sum / NULLIF(distance_n, 0)"),
-    ("median_distance_miles", "median", "NULL", "distance_n", "distance_median"),
-    ("bed_days", "count", "bed_days", "NULL", "bed_days"),
-    ("out_of_area_bed_days", "count", "out_of_area_bed_days", "NULL", "out_of_area_bed_days"),
-    ("admissions", "count", "admissions", "NULL", "admissions"),
-    ("readmissions", "count", "readmissions", "NULL", "readmissions"),
+#: (measure suffix, measure_type) of every output measure, in output order within a programme.
+MEASURES: tuple[tuple[str, str], ...] = (
+    ("in_placement", "count"),
+    ("in_south_london", "share"),
+    ("home_borough", "share"),
+    ("independent_sector", "share"),
+    ("out_of_area_placements", "count"),
+    ("mean_distance_miles", "mean"),
+    ("median_distance_miles", "median"),
+    ("bed_days", "count"),
+    ("out_of_area_bed_days", "count"),
+    ("admissions", "count"),
+    ("readmissions", "count"),
 )
 
 
@@ -90,144 +96,212 @@ def _reader(path: Path, d: DataDictionary) -> tuple[str, list[str]]:
     """The DuckDB table function reading `path` with dictionary types, and its columns."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind == "parquet":
-        columns = [
-            c
-            for c in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{_quote(path)}')").fetchnumpy()[
-                "column_name"
-            ]
-        ]
-        return f"read_parquet('{_quote(path)}')", columns
+        reader = f"read_parquet('{q.quote(path)}')"
+        return reader, [row[0] for row in duckdb.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     if kind != "csv":
         raise ParameterError(f"{path}: aggregate_monthly reads .csv or .parquet files, not {path.suffix!r}")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), [])
-    fields = d.dataset("placements")
-    types = {f.name: _SQL_TYPES[f.type] for f in fields.fields}
-    spec = ", ".join(f"'{_quote(c)}': '{types.get(c, 'VARCHAR')}'" for c in header)
+    types = {f.name: _SQL_TYPES[f.type] for f in d.dataset("placements").fields}
+    spec = ", ".join(f"'{q.quote(c)}': '{types.get(c, 'VARCHAR')}'" for c in header)
     reader = (
-        f"read_csv('{_quote(path)}', header=true, delim=',', quote='\"', auto_detect=false, "
+        f"read_csv('{q.quote(path)}', header=true, delim=',', quote='\"', auto_detect=false, "
         f"dateformat='%Y-%m-%d', columns={{{spec}}})"
     )
     return reader, header
 
 
-def _quote(text: object) -> str:
-    return str(text).replace("'", "''")
+class _Grid:
+    """Dense arrays indexed [programme, trust, borough, month] (0-based vocabulary positions)."""
+
+    def __init__(self, d: DataDictionary, m0: int, m1: int) -> None:
+        self.shape = (
+            len(d.vocabularies["programmes"].codes),
+            len(d.vocabularies["trusts"].codes),
+            len(d.vocabularies["boroughs"].codes),
+            m1 - m0 + 1,
+        )
+        self.m0 = m0
+
+    def index(self, frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
+        return (
+            frame["programme"].to_numpy() - 1,
+            frame["lead_trust"].to_numpy() - 1,
+            frame["home_borough"].to_numpy() - 1,
+            frame["m"].to_numpy() - self.m0,
+        )
+
+    def dense(self, frame: pd.DataFrame, column: str, dtype: object = np.int64) -> np.ndarray:
+        out = np.zeros(self.shape, dtype=dtype)
+        values = frame[column].to_numpy(dtype=dtype)
+        if dtype is object:  # exact decimal sums, given as text
+            out[...] = Decimal(0)
+            values = np.array([Decimal(v) for v in values], dtype=object)
+        np.add.at(out, self.index(frame), values)
+        return out
 
 
-def _sql(
-    reader: str,
-    extract: pd.Timestamp,
-    window: int,
-    m0: int | None,
-    m1: int,
-    d: DataDictionary,
-    synthetic: bool,
-) -> str:
-    boroughs = ", ".join(f"('{v.code}', '{_quote(v.label)}')" for v in d.vocabularies["boroughs"].values)
-    inpatient = ", ".join(f"'{s}'" for s in INPATIENT_SETTINGS)
-    after = (extract + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-    first = "(SELECT min(start_m) FROM ep)" if m0 is None else str(m0)
-    unit = (
-        "CASE WHEN GROUPING(lead_trust) = 0 THEN lead_trust "
-        "WHEN GROUPING(home_borough) = 0 THEN home_borough ELSE 'SLP' END"
+def _units(present: np.ndarray) -> list[tuple[int, int, tuple[slice | int, ...]]]:
+    """(programme, unit code, selector) of every unit present: the selector sums a
+    [programme, trust, borough, ...] array down to that unit."""
+    units = []
+    for p in range(present.shape[0]):
+        if not present[p].any():
+            continue
+        units.append((p, 0, (p, slice(None), slice(None))))
+        units += [(p, t + 1, (p, t, slice(None))) for t in range(present.shape[1]) if present[p, t].any()]
+        units += [
+            (p, 101 + b, (p, slice(None), b)) for b in range(present.shape[2]) if present[p, :, b].any()
+        ]
+    return units
+
+
+def _unit_sum(array: np.ndarray, selector: tuple[slice | int, ...]) -> np.ndarray:
+    """Sum a [programme, trust, borough, ...] array over the trusts and boroughs a unit covers."""
+    picked = array[selector]
+    axes = tuple(range(picked.ndim - (array.ndim - 3)))
+    return picked.sum(axis=axes) if axes else picked
+
+
+def _median_targets(hist: pd.DataFrame, grid: _Grid, units: list) -> pd.DataFrame:
+    """Per unit and month, the whole mile holding the middle rank(s) of the census distances and
+    the rank within it: which = 1 for rank (n + 1) // 2, which = 2 for rank n // 2 + 1."""
+    miles = np.sort(hist["mile"].unique())
+    counts = np.zeros((*grid.shape[:3], len(miles), grid.shape[3]), dtype=np.int64)
+    idx = grid.index(hist)
+    np.add.at(
+        counts,
+        (idx[0], idx[1], idx[2], np.searchsorted(miles, hist["mile"].to_numpy()), idx[3]),
+        hist["w"].to_numpy(),
     )
-    flag = ", TRUE AS synthetic" if synthetic else ""
-    sets = "GROUPING SETS ((programme, m), (programme, m, lead_trust), (programme, m, home_borough))"
-    long = " UNION ALL ".join(
-        f"SELECT programme || '_{name}' AS measure, '{kind}' AS measure_type, m, unit, "
-        f"CAST({num} AS DOUBLE) AS numerator, CAST({den} AS DOUBLE) AS denominator, "
-        f"CAST(NULL AS DOUBLE) AS exposure, CAST({value} AS DOUBLE) AS value FROM wide"
-        for name, kind, num, den, value in MEASURES
+    counts = counts.cumsum(axis=-1)
+    parts = []
+    for p, code, selector in units:
+        c = _unit_sum(counts, selector)  # [mile, month]
+        cum = c.cumsum(axis=0)
+        total = cum[-1]
+        for which, rank in ((1, (total + 1) // 2), (2, total // 2 + 1)):
+            where = np.argmax(cum >= rank, axis=0)
+            months = np.nonzero(total > 0)[0]
+            below = cum[where, np.arange(cum.shape[1])] - c[where, np.arange(cum.shape[1])]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "programme": p + 1,
+                        "unit": code,
+                        "m": months + grid.m0,
+                        "mile": miles[where[months]],
+                        "which": which,
+                        "r": (rank - below)[months],
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _wide(
+    con: duckdb.DuckDBPyConnection, prefix: str, grid: _Grid, admitted: pd.DataFrame, m1: int
+) -> pd.DataFrame:
+    m0 = grid.m0
+    present_rows = con.execute(q.combos()).df()
+    present = np.zeros(grid.shape[:3], dtype=bool)
+    present[tuple(present_rows[k].to_numpy() - 1 for k in ("programme", "lead_trust", "home_borough"))] = True
+    units = _units(present)
+    events = con.execute(q.events(prefix, m1)).df()
+    events = events[events["m"] >= m0]
+    running = {
+        c: grid.dense(events, c, object if c == "distance_sum" else np.int64).cumsum(axis=-1)
+        for c in q.RUNNING
+    }
+    flat = {c: grid.dense(events, c) for c in q.PER_MONTH}
+    flat.update({c: grid.dense(admitted, c) for c in ("admissions", "readmissions")})
+    starts = pd.PeriodIndex.from_ordinals(np.arange(m0, m1 + 2) - 1970 * 12, freq="M").start_time
+    month_days = np.diff(starts.values).astype("timedelta64[D]").astype(np.int64)
+    counts = {
+        **{c: running[c] for c in ("n", "n_south", "n_home", "n_independent", "distance_n", "distance_sum")},
+        "bed_days": flat["edge_days"] + running["spanning"] * month_days,
+        "out_of_area_bed_days": flat["edge_away_days"] + running["spanning_away"] * month_days,
+        "admissions": flat["admissions"],
+        "readmissions": flat["readmissions"],
+    }
+    hist = con.execute(q.histogram(prefix, m1)).df()
+    hist = hist[hist["m"] >= m0]
+    median = np.full((len(units), grid.shape[3]), np.nan)
+    if len(hist):
+        con.register("targets", _median_targets(hist, grid, units))
+        picked = con.execute(q.medians(prefix)).df()
+        halves = picked.pivot_table(index=["programme", "unit", "m"], columns="which", values="distance")
+        position = {(p + 1, code): i for i, (p, code, _) in enumerate(units)}
+        rows = [position[(p, u)] for p, u, _ in halves.index]
+        median[rows, halves.index.get_level_values("m") - m0] = (halves[1] + halves[2]).to_numpy() / 2
+    frames = []
+    months = np.arange(m0, m1 + 1)
+    for i, (p, code, selector) in enumerate(units):
+        columns = {c: _unit_sum(a, selector) for c, a in counts.items()}
+        columns["distance_sum"] = np.array([float(v) for v in columns["distance_sum"]])
+        frames.append(
+            pd.DataFrame({"programme": p, "unit": code, "m": months, **columns, "distance_median": median[i]})
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _long(wide: pd.DataFrame, d: DataDictionary) -> pd.DataFrame:
+    trusts, boroughs = d.vocabularies["trusts"].codes, [v.label for v in d.vocabularies["boroughs"].values]
+    programmes = d.vocabularies["programmes"].codes
+    labels = np.where(wide["unit"] == 0, "SLP", "")
+    labels = np.where(
+        (wide["unit"] > 0) & (wide["unit"] < 100),
+        np.array(trusts, dtype=object)[np.clip(wide["unit"] - 1, 0, len(trusts) - 1)],
+        labels,
     )
-    return f"""
-WITH boroughs(code, label) AS (VALUES {boroughs}),
-src AS (
-    SELECT * REPLACE (CAST(start_date AS DATE) AS start_date, CAST(end_date AS DATE) AS end_date)
-    FROM {reader}
-),
-ep AS (
-    SELECT s.episode_id, s.patient_id, s.programme, s.lead_trust, b.label AS home_borough,
-           s.in_south_london, s.placement_borough_code = s.home_borough_code AS at_home,
-           s.setting = '{INDEPENDENT_SETTING}' AS independent, s.setting IN ({inpatient}) AS inpatient,
-           s.start_date, s.end_date,
-           LEAST(COALESCE(s.end_date, DATE '{after}'), DATE '{after}') AS end_eff,
-           s.distance_from_home_miles AS distance,
-           year(s.start_date) * 12 + month(s.start_date) - 1 AS start_m
-    FROM src AS s LEFT JOIN boroughs AS b ON s.home_borough_code = b.code
-    WHERE s.start_date <= DATE '{extract:%Y-%m-%d}'
-),
-spans AS (
-    SELECT *, year(end_eff) * 12 + month(end_eff) - 1 - 1 AS last_census_m,
-           year(end_eff - 1) * 12 + month(end_eff - 1) - 1 AS last_bed_m
-    FROM ep
-),
-months AS (
-    SELECT i AS m, make_date(CAST(i // 12 AS BIGINT), CAST(i % 12 + 1 AS BIGINT), 1) AS month_start
-    FROM range({first}, {m1} + 1) AS t(i)
-),
-census AS (
-    SELECT programme, lead_trust, home_borough, months.m,
-        count(*) AS n, sum(CAST(in_south_london AS INTEGER)) AS n_south,
-        sum(CAST(at_home AS INTEGER)) AS n_home, sum(CAST(independent AS INTEGER)) AS n_independent,
-        sum(distance) AS distance_sum, count(distance) AS distance_n, median(distance) AS distance_median,
-        {unit} AS unit
-    FROM spans JOIN months ON months.m BETWEEN spans.start_m AND spans.last_census_m
-    GROUP BY {sets}
-),
-bed_months AS (
-    SELECT programme, lead_trust, home_borough, in_south_london, months.m,
-        date_diff('day', GREATEST(start_date, month_start),
-                  LEAST(end_eff, CAST(month_start + INTERVAL 1 MONTH AS DATE))) AS days
-    FROM spans JOIN months ON months.m BETWEEN spans.start_m AND spans.last_bed_m
-    WHERE inpatient
-),
-beds AS (
-    SELECT programme, lead_trust, home_borough, m, sum(days) AS bed_days,
-        sum(CASE WHEN in_south_london THEN 0 ELSE days END) AS out_of_area_bed_days,
-        {unit} AS unit
-    FROM bed_months
-    GROUP BY {sets}
-),
-stays AS (
-    SELECT programme, lead_trust, home_borough, start_m AS m, start_date,
-        LAG(episode_id) OVER w AS previous_id, LAG(end_date) OVER w AS previous_end
-    FROM ep WHERE inpatient
-    WINDOW w AS (PARTITION BY patient_id ORDER BY start_date, episode_id)
-),
-admitted AS (
-    SELECT *, previous_id IS NULL OR previous_end < start_date AS admission,
-        previous_end < start_date AND date_diff('day', previous_end, start_date) <= {window} AS readmission
-    FROM stays
-),
-admissions AS (
-    SELECT programme, lead_trust, home_borough, m,
-        count(*) FILTER (WHERE admission) AS admissions,
-        count(*) FILTER (WHERE readmission) AS readmissions,
-        {unit} AS unit
-    FROM admitted WHERE m IN (SELECT m FROM months)
-    GROUP BY {sets}
-),
-units AS (
-    SELECT DISTINCT programme, 'SLP' AS unit FROM ep
-    UNION SELECT DISTINCT programme, lead_trust FROM ep
-    UNION SELECT DISTINCT programme, home_borough FROM ep
-),
-wide AS (
-    SELECT units.programme, units.unit, months.m,
-        COALESCE(c.n, 0) AS n, COALESCE(c.n_south, 0) AS n_south, COALESCE(c.n_home, 0) AS n_home,
-        COALESCE(c.n_independent, 0) AS n_independent, COALESCE(c.distance_n, 0) AS distance_n,
-        c.distance_sum, c.distance_median,
-        COALESCE(b.bed_days, 0) AS bed_days, COALESCE(b.out_of_area_bed_days, 0) AS out_of_area_bed_days,
-        COALESCE(a.admissions, 0) AS admissions, COALESCE(a.readmissions, 0) AS readmissions
-    FROM units CROSS JOIN months
-    LEFT JOIN census AS c ON c.programme = units.programme AND c.unit = units.unit AND c.m = months.m
-    LEFT JOIN beds AS b ON b.programme = units.programme AND b.unit = units.unit AND b.m = months.m
-    LEFT JOIN admissions AS a ON a.programme = units.programme AND a.unit = units.unit AND a.m = months.m
-)
-SELECT measure, measure_type, m, unit, numerator, denominator, exposure, value{flag}
-FROM ({long}) ORDER BY measure, unit, m
-"""
+    labels = np.where(
+        wide["unit"] > 100,
+        np.array(boroughs, dtype=object)[np.clip(wide["unit"] - 101, 0, len(boroughs) - 1)],
+        labels,
+    )
+    w = {c: wide[c].to_numpy(dtype=float) for c in wide.columns if c not in ("programme", "unit", "m")}
+    n = np.where(w["n"] > 0, w["n"], np.nan)
+    dn = np.where(w["distance_n"] > 0, w["distance_n"], np.nan)
+    total = np.where(w["distance_n"] > 0, w["distance_sum"], np.nan)
+    none = np.full(len(wide), np.nan)
+    values = {
+        "in_placement": (w["n"], none, w["n"]),
+        "in_south_london": (w["n_south"], w["n"], w["n_south"] / n),
+        "home_borough": (w["n_home"], w["n"], w["n_home"] / n),
+        "independent_sector": (w["n_independent"], w["n"], w["n_independent"] / n),
+        "out_of_area_placements": (w["n"] - w["n_south"], none, w["n"] - w["n_south"]),
+        "mean_distance_miles": (total, w["distance_n"], total / dn),
+        "median_distance_miles": (none, w["distance_n"], w["distance_median"]),
+        **{c: (w[c], none, w[c]) for c in ("bed_days", "out_of_area_bed_days", "admissions", "readmissions")},
+    }
+    prefix = np.array(programmes, dtype=object)[wide["programme"].to_numpy()]
+    parts = [
+        pd.DataFrame(
+            {
+                "measure": prefix + f"_{name}",
+                "measure_type": kind,
+                "m": wide["m"],
+                "unit": labels,
+                "numerator": values[name][0],
+                "denominator": values[name][1],
+                "value": values[name][2],
+            }
+        )
+        for name, kind in MEASURES
+    ]
+    out = pd.concat(parts, ignore_index=True).sort_values(["measure", "unit", "m"], ignore_index=True)
+    return pd.DataFrame(
+        {
+            "period": pd.PeriodIndex.from_ordinals(out["m"].to_numpy() - 1970 * 12, freq="M"),
+            "unit": out["unit"].astype("string"),
+            "measure": out["measure"].astype("string"),
+            "measure_type": out["measure_type"].astype("string"),
+            "numerator": out["numerator"].astype("float64"),
+            "denominator": out["denominator"].astype("float64"),
+            "exposure": np.nan,
+            "value": out["value"].astype("float64"),
+        }
+    )
 
 
 def aggregate_monthly(
@@ -288,21 +362,34 @@ def aggregate_monthly(
         )
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
-        synthetic = "synthetic" in columns and bool(
-            con.execute(f"SELECT bool_and(synthetic) FROM {reader}").fetchone()[0]
+        con.execute(q.create_episodes(reader, extract, d, "synthetic" in columns))
+        checked = (
+            ("programme", "programme", "programmes"),
+            ("lead_trust", "lead_trust", "trusts"),
+            ("home_borough", "home_borough_code", "boroughs"),
         )
-        unknown = con.execute(
-            f"SELECT count(*) FROM {reader} WHERE home_borough_code NOT IN "
-            f"({', '.join(repr(c) for c in d.vocabularies['boroughs'].codes)})"
-        ).fetchone()[0]
-        if unknown:
+        first, synthetic, *unknown = con.execute(
+            "SELECT min(start_date), bool_and(synthetic), "
+            + ", ".join(f"count(*) FILTER (WHERE {key} IS NULL)" for key, _, _ in checked)
+            + " FROM episodes"
+        ).fetchone()
+        for (_, column, vocab), count in zip(checked, unknown, strict=True):
+            if count:
+                raise DataValidationError(
+                    f"{path}: {count} row(s) have a {column} outside the {vocab} vocabulary; "
+                    f"run `slp-eval validate {path} --dataset placements` for the full report"
+                )
+        if first is None:
             raise DataValidationError(
-                f"{path}: {unknown} row(s) have a home_borough_code outside the boroughs vocabulary; "
-                f"run `slp-eval validate {path} --dataset placements` for the full report"
+                f"{path}: no episode starts on or before the extract date {extract:%Y-%m-%d}"
             )
-        result = con.execute(_sql(reader, extract, int(readmission_window_days), m0, m1, d, synthetic)).df()
+        m0 = m0 if m0 is not None else first.year * 12 + first.month - 1
+        synthetic = bool(synthetic)
+        admitted = con.execute(q.admissions(reader, extract, d, int(readmission_window_days), m0, m1)).df()
+        wide = _wide(con, q.spans(m0, m1), _Grid(d, m0, m1), admitted, m1)
     except duckdb.Error as exc:
         raise DataValidationError(
             f"{path}: DuckDB could not read it as a placements extract ({exc}); "
@@ -310,23 +397,8 @@ def aggregate_monthly(
         ) from exc
     finally:
         con.close()
-    return _to_monthly_series(result, synthetic)
-
-
-def _to_monthly_series(result: pd.DataFrame, synthetic: bool) -> pd.DataFrame:
-    ordinals = result["m"].to_numpy() - 1970 * 12
-    frame = pd.DataFrame(
-        {
-            "period": pd.PeriodIndex.from_ordinals(ordinals, freq="M"),
-            "unit": result["unit"].astype("string"),
-            "measure": result["measure"].astype("string"),
-            "measure_type": result["measure_type"].astype("string"),
-            **{c: result[c].astype("float64") for c in ("numerator", "denominator", "exposure", "value")},
-        }
-    )
+    frame = _long(wide, d)
     if synthetic:
         frame["synthetic"] = pd.array([True] * len(frame), dtype="boolean")
-    frame.attrs["dataset"] = "monthly_series"
-    frame.attrs["identifying_columns"] = []
-    frame.attrs["synthetic"] = synthetic
+    frame.attrs.update(dataset="monthly_series", identifying_columns=[], synthetic=synthetic)
     return frame
