@@ -10,7 +10,7 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from slp_eval.params import KINDS, validate_params
+from slp_eval.params import KINDS, load_params, validate_params
 from slp_eval.runner import KERNEL_ARGUMENTS, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +69,12 @@ def test_stored_with_outputs_and_reads_like_a_paper(path: Path) -> None:
                 if line.startswith("## ")]
     assert {"## Parameters", "## Data", "## Limitations", "## Disclosure control"} <= set(headings)
     assert "papermill" not in nb.metadata
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "params").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_parameter_file_validates_and_has_its_notebook(path: Path) -> None:
+    params = load_params(path)
+    assert (NOTEBOOKS / KINDS[params.analysis][1]).is_file()
 
 
 def execute(notebook: str, tmp_path: Path, **changes: object) -> PapermillExecutionError:
