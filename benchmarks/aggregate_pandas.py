@@ -160,7 +160,12 @@ def aggregate_monthly_pandas(
         "home_borough": (wide["n_home"], wide["n"], wide["n_home"] / n),
         "independent_sector": (wide["n_independent"], wide["n"], wide["n_independent"] / n),
         "out_of_area_placements": (wide["n"] - wide["n_south"], None, wide["n"] - wide["n_south"]),
-        "mean_distance_miles": (wide["distance_sum"], wide["distance_n"], wide["distance_sum"] / dn),
+        # no known distance in the census: nothing to sum (missing, not zero miles)
+        "mean_distance_miles": (
+            wide["distance_sum"].where(dn.notna()),
+            wide["distance_n"],
+            wide["distance_sum"] / dn,
+        ),
         "median_distance_miles": (None, wide["distance_n"], wide["distance_median"]),
         **{
             k: (wide[k], None, wide[k])

@@ -108,6 +108,9 @@ def prepare_series(
 ) -> pd.DataFrame:
     """Filter rows, build the time column from `year` and `month` if given, derive the outcome.
 
+    The outcome is a column, a derived name of `DERIVED`, or the measure selected by
+    `filters["measure"]` (its `value` column, named after the measure).
+
     Returns the rows sorted by `time` (stable); the time column itself is left to the model to
     check for gaps and duplicates. `frame.attrs` (provenance, identifying columns) are kept.
     """
@@ -119,6 +122,11 @@ def prepare_series(
     elif time not in out.columns:
         raise ParameterError(f"time: the data have no column {time!r}")
     out = add_derived(out, outcome)
+    measure = (filters or {}).get("measure")
+    if outcome not in out.columns and measure == outcome and "value" in out.columns:
+        # a monthly_series measure named as the outcome: its `value` column, under its own name,
+        # so the model's text reads "forensic_out_of_area_placements", not "value"
+        out[outcome] = out["value"]
     if outcome not in out.columns:
         raise ParameterError(
             f"outcome: the data have no column {outcome!r} (columns: {', '.join(map(str, out.columns))})"

@@ -112,3 +112,10 @@ def test_share_is_numerator_over_denominator(pairs: list[tuple[int, int]]) -> No
     out = add_derived(frame, "share")
     assert (out["share"] * out["denominator"] - out["numerator"]).abs().max() < 1e-9
     assert add_derived(frame, "percent")["percent"].tolist() == pytest.approx((100 * out["share"]).tolist())
+
+
+def test_outcome_named_after_the_filtered_measure_is_its_value(monthly: pd.DataFrame) -> None:
+    frame = monthly.assign(value=[0.45, 0.42, 0.25, 0.3])
+    out = prepare_series(frame, outcome="ccp_in_south_london", time="period",
+                         filters={"unit": "SLP", "measure": "ccp_in_south_london"})
+    assert out["ccp_in_south_london"].tolist() == [0.42, 0.45]
