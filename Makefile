@@ -53,7 +53,7 @@ lint: $(STAMP)
 
 ## bench: performance benchmarks (never part of make test)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/aggregate_bench.py
 
 clean-venv:
 	rm -rf $(VENV)
