@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from slp_eval import __version__
+from slp_eval.data.cli import add_commands
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.params import KINDS, params_schema
 from slp_eval.params.template import template_for
@@ -116,12 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("dir", nargs="?", type=Path, default=None, help="notebooks folder")
     refresh.set_defaults(func=_cmd_refresh)
 
-    try:
-        from slp_eval.data.cli import add_commands
-    except ImportError:  # the data tools are optional until slp_eval.data is installed
-        pass
-    else:
-        add_commands(commands)
+    add_commands(commands)
     return parser
 
 
