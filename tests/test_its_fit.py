@@ -305,3 +305,12 @@ def test_quasipoisson_newey_west_equals_poisson_sandwich(sicily: pd.DataFrame) -
                      family="quasipoisson", offset="stdpop", maxlags=2)
     assert result.coefficients.loc["level_change[37]", "std_err"] == pytest.approx(
         0.034057344661355, rel=1e-6)
+
+
+@pytest.mark.parametrize(("ar", "expected"), [([0.5], False), ([0.9995], True), ([-0.9995], True),
+                                              ([1.2, -0.2], True), ([0.5, 0.3], False), ([], False)])
+def test_near_unit_root_is_the_largest_root_of_the_ar_polynomial(ar: list, expected: bool) -> None:
+    # 1.2 z - 0.2 z^2 = 1 has the root z = 1; 0.5 and 0.3 give roots 0.85 and -0.35 (inverse form)
+    from slp_eval.its.reml import near_unit_root
+
+    assert near_unit_root(np.array(ar)) is expected

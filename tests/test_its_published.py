@@ -260,3 +260,20 @@ def test_lopez_bernal_corrected_slope_change_model(sicily: pd.DataFrame) -> None
     se = np.sqrt(cov[i, i] + cov[j, j] - 2 * cov[i, j])
     assert smokban == pytest.approx(ref["smokban"][0], rel=1e-6)
     assert se == pytest.approx(ref["smokban"][1], rel=SE_REL)
+
+
+def test_ar_errors_at_the_edge_of_stationarity_are_flagged(california: pd.DataFrame) -> None:
+    # California's sales are close to a random walk: REML pushes rho to its bound (nlme stops at
+    # 0.99999), and the fit says so instead of reporting an unidentified intercept silently.
+    result = fit_its(california, outcome="cigsale", time="year", interruptions=[1989], errors="ar")
+    info = result.model_info()
+    assert info["ar_params"][0] > 0.999
+    assert info["near_unit_root"] is True
+    assert "edge of stationarity" in result.methods_text()
+    t = np.arange(30)
+    noise = np.sin(1.7 * t) + ((t * 37) % 11 - 5) / 4
+    calm = pd.DataFrame({"year": 1990 + t, "y": 10 + 0.3 * t + noise})
+    calm_fit = fit_its(calm, outcome="y", time="year", interruptions=[2005], errors="ar")
+    assert abs(calm_fit.model_info()["ar_params"][0]) < 0.9
+    assert calm_fit.model_info()["near_unit_root"] is False
+    assert "edge of stationarity" not in calm_fit.methods_text()

@@ -27,7 +27,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from slp_eval.errors import ModelInputError
 from slp_eval.its.lags import LagChoice, choose_lag, lag_bound
-from slp_eval.its.reml import fit_ar_reml
+from slp_eval.its.reml import fit_ar_reml, near_unit_root
 
 #: Below this the negative binomial alpha is at its boundary (a Poisson model).
 NEGBIN_ALPHA_BOUNDARY = 1e-6
@@ -114,7 +114,7 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
             fit = fit_ar_reml(data.y, data.x, data.t, order=order, units=data.units)
             result = fit.result
             extra.update(ar_params=fit.ar_params.tolist(), reml_loglik=fit.reml_loglik,
-                         ar_method="REML")
+                         ar_method="REML", near_unit_root=near_unit_root(fit.ar_params))
             resid, dexog = np.asarray(result.wresid), np.asarray(result.model.wexog)
         else:
             # Start from OLS and Yule-Walker AR coefficients: the default start leaves the
@@ -130,7 +130,8 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
                                    cov_type="approx")
             extra["converged"] = bool(result.mle_retvals.get("converged", False))
             ar = np.asarray(result.params)[len(names): len(names) + order]
-            extra.update(ar_params=ar.tolist(), sigma2=float(np.asarray(result.params)[-1]))
+            extra.update(ar_params=ar.tolist(), sigma2=float(np.asarray(result.params)[-1]),
+                         near_unit_root=near_unit_root(ar))
             resid = np.asarray(result.resid)[np.isfinite(data.y_all.to_numpy())]
             dexog = data.x.to_numpy()
         table = _table(result, names, alpha)

@@ -27,6 +27,16 @@ from statsmodels.tsa.arima_process import arma_acf
 from statsmodels.tsa.statespace.tools import constrain_stationary_univariate
 
 _RHO_BOUND = 0.9999
+#: A root of the AR polynomial this close to the unit circle means the errors are all but a
+#: random walk: the likelihood has no interior maximum, the intercept is unidentified.
+UNIT_ROOT_MARGIN = 0.999
+
+
+def near_unit_root(ar: np.ndarray) -> bool:
+    """True when the AR(p) process phi is (nearly) non-stationary: the largest modulus of the
+    roots of z^p - phi_1 z^(p-1) - ... - phi_p is at least `UNIT_ROOT_MARGIN`."""
+    ar = np.asarray(ar, float)
+    return bool(len(ar) and np.max(np.abs(np.roots(np.r_[1.0, -ar]))) >= UNIT_ROOT_MARGIN)
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,11 @@ def methods_text(result: ITSResult) -> str:
     elif spec.seasonality is not None:
         text.append(f"Seasonality was adjusted for with {spec.seasonality['fourier']} pair(s) of "
                     f"Fourier terms of period {spec.seasonality['period']}.")
+    if info.get("near_unit_root"):
+        text.append("The estimated autocorrelation is at the edge of stationarity (the errors "
+                    "behave as a random walk), so the intercept and the counterfactual level "
+                    "are poorly identified; Newey-West errors, differencing or a comparison "
+                    "series are safer.")
     if info.get("converged") is False:
         text.append("The optimiser did not report convergence; treat these estimates with "
                     "caution.")
