@@ -30,6 +30,7 @@ from papermill.exceptions import PapermillExecutionError
 import slp_eval
 from slp_eval.errors import SlpEvalError
 from slp_eval.params import input_files, load_params, notebook_for
+from slp_eval.provenance import sha256_file
 from slp_eval.results import RESULTS_FILE, check_results
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -62,13 +63,6 @@ class RunResult:
     def report(self) -> Path:
         return self.run_dir / "report.html"
 
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _git_state(root: Path) -> dict[str, Any]:

@@ -8,7 +8,6 @@ disclosure control), figures, limitations and the disclosure note, and writes re
 With `output_dir=None` (JupyterLab, nbval) nothing is written to disk.
 """
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from slp_eval.disclosure import DisclosedTable, apply_disclosure, assert_no_iden
 from slp_eval.errors import DataValidationError, ParameterError
 from slp_eval.params import validate_params
 from slp_eval.params.base import AnalysisParams, DataSource
+from slp_eval.provenance import sha256_file
 from slp_eval.report.disclose import disclosure_note
 from slp_eval.report.figures import save_and_show
 from slp_eval.report.stop import stop
@@ -49,14 +49,6 @@ def shown_path(path: Path) -> str:
     except ValueError:
         return str(path)
 
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def data_sources(params: AnalysisParams) -> list[tuple[str, DataSource]]:
