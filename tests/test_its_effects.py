@@ -223,6 +223,40 @@ def test_summary_words_fit_the_family(gaussian_fit, poisson_fit) -> None:
     assert "rate" in poisson_fit.methods_text()
 
 
+def test_summary_closes_with_the_effect_at_the_last_period_or_the_sum_of_counts(
+        gaussian_fit, poisson_fit) -> None:
+    # A level or share summed over months means nothing: the identity link reports the effect at
+    # the last period; counts (log link) report the sum, e.g. bed days avoided.
+    last = gaussian_fit.effect_at(59 - 30).set_index("term")
+    absolute, relative = last.loc["absolute_effect"], last.loc["relative_effect"]
+    side = "above" if absolute["estimate"] >= 0 else "below"
+    assert gaussian_fit.summary().endswith(
+        f"By {absolute['period']}, 29 month(s) after 2020-07, the fitted series was "
+        f"{abs(absolute['estimate']):.3g} {side} the counterfactual (95% CI "
+        f"{absolute['ci_low']:.3g} to {absolute['ci_high']:.3g}; relative to the counterfactual "
+        f"{100 * relative['estimate']:+.1f}%, CI {100 * relative['ci_low']:+.1f}% to "
+        f"{100 * relative['ci_high']:+.1f}%).")
+    assert "Summed over" not in gaussian_fit.summary()
+    total = poisson_fit.cumulative_effect().iloc[0]
+    assert (f"Summed over the {int(total['periods'])} months from {total['from_period']} to "
+            f"{total['to_period']}") in poisson_fit.summary()
+
+
+def test_outcome_label_words_the_summary_methods_and_figure() -> None:
+    label = "the percentage of the cohort placed in south London"
+    fit = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", maxlags=2,
+                  outcome_label=label)
+    assert fit.summary().startswith(f"Before 2020-07, {label} rose by ")
+    assert f"monthly observations of {label}" in fit.methods_text()
+    ax = fit.plot().axes[0]
+    assert ax.get_ylabel() == label and ax.get_title() == f"Interrupted time series: {label}"
+    plain = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", maxlags=2)
+    assert fit.coefficients.equals(plain.coefficients)
+    with pytest.raises(ParameterError, match=re.escape(
+            "outcome_label must be a non-empty string or None, got ' '")):
+        fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", outcome_label=" ")
+
+
 def test_methods_text_reports_lag_choice_and_estimators() -> None:
     chosen = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07")
     text = chosen.methods_text()

@@ -188,6 +188,25 @@ def test_its_limitations_flag_a_short_pre_period_and_an_assumed_denominator() ->
             "made each period, the percent is only as right as the assumption.") in items
 
 
+def test_its_effects_sum_counts_but_not_shares() -> None:
+    report = start(its_params(), None, kind="its")
+    series = its_report.series(report)
+    share = fit_its(series, **its_report.fit_arguments(report.params))
+    table = its_report.effects(share, [0, 12, 500])
+    # a share summed over months means nothing: the last period (2024-12, 80 months on) instead
+    assert table["when"].tolist() == ["0 periods after"] * 2 + ["12 periods after"] * 2 + [
+        "80 periods after"] * 2
+    assert table["period"].tolist()[-1] == "2024-12"
+    counts = series.assign(placed=series["numerator"].round().astype(int))
+    rates = fit_its(counts, outcome="placed", time="period", interruptions=["2018-04"],
+                    family="quasipoisson", errors="ols")
+    table = its_report.effects(rates, [0, 12])
+    assert table["when"].tolist()[-2:] == ["cumulative", "cumulative"]
+    assert table["period"].tolist()[-1] == "2018-04 to 2024-12"
+    total = rates.cumulative_effect().set_index("term").loc["absolute_effect", "estimate"]
+    assert table["estimate"].iloc[-2] == pytest.approx(total)
+
+
 def test_its_published_comparison_for_prop99() -> None:
     params = load_params(ROOT / "params" / "reference_prop99.yaml")
     frame = pd.read_csv(params.data.path)

@@ -189,7 +189,8 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
             maxlags: int | None = None, seasonality: Seasonality = None,
             offset: str | None = None, trials: str | None = None, group: str | None = None,
             treated: Hashable | None = None, phase_in: int = 0, covariates: Sequence[str] = (),
-            alpha: float = 0.05, dropna: bool = False) -> ITSResult:
+            alpha: float = 0.05, dropna: bool = False,
+            outcome_label: str | None = None) -> ITSResult:
     """Fit a segmented-regression interrupted time series.
 
     Model (link scale): g(E y_t) = b0 + b1*t + sum_k [b2k*D_k(t) + b3k*(t - T_k)*D_k(t)]
@@ -220,7 +221,11 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
     covariates: extra numeric columns.
     alpha: 1 - confidence level of every interval.
     dropna: leave rows with missing values out of the fit instead of raising.
+    outcome_label: the outcome in words ("the percentage of the cohort placed in south London")
+        for the summary, methods text and figures; default the column name.
     """
+    if outcome_label is not None and (not isinstance(outcome_label, str) or not outcome_label.strip()):
+        raise ParameterError(f"outcome_label must be a non-empty string or None, got {outcome_label!r}")
     prepared = prepare(data, outcome=outcome, time=time, interruptions=interruptions,
                        impact=impact, family=family, errors=errors, maxlags=maxlags,
                        seasonality=seasonality, offset=offset, trials=trials, group=group,
@@ -232,6 +237,7 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
                      maxlags_given=maxlags, seasonality=seasonality, offset=offset,
                      trials=trials, group=group, treated=treated, phase_in=phase_in,
                      covariates=tuple(covariates), alpha=alpha, dropna=dropna,
-                     interruption_values=tuple(_as_list(interruptions)))
+                     interruption_values=tuple(_as_list(interruptions)),
+                     outcome_label=outcome_label)
     return ITSResult(spec=spec, index=prepared.index, interruptions=prepared.interruptions,
                      series=prepared.series, design_all=prepared.design, fit=fitted)

@@ -41,6 +41,12 @@ class ModelSpec:
     alpha: float
     dropna: bool
     interruption_values: tuple[Any, ...]
+    outcome_label: str | None = None
+
+    @property
+    def outcome_name(self) -> str:
+        """The outcome in words for prose and figures: `outcome_label`, else the column name."""
+        return self.outcome_label or self.outcome
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,28 @@ def _describe(result: ITSResult, term: str, what: str) -> str | None:
             f"{_UNIT[result.frequency]} ({level}% CI {_ratio_ci(row)}, {_p(row['p_value'])})")
 
 
+def _overall_effect(result: ITSResult) -> str:
+    """The effect over the whole post-period: summed for counts (log link: bed days avoided),
+    at the last period for levels and shares, whose sum over months has no meaning."""
+    level = round(100 * (1 - result.spec.alpha))
+    unit = _UNIT[result.frequency]
+    if result.fit.link == "log":
+        cumulative = result.cumulative_effect().iloc[0]
+        return (f"Summed over the {int(cumulative['periods'])} {unit}s from "
+                f"{cumulative['from_period']} to {cumulative['to_period']}, the observed series "
+                f"differs from the counterfactual by {_num(cumulative['estimate'])} ({level}% CI "
+                f"{_ci(cumulative)}).")
+    last = result.interruptions[-1]
+    h = int(result.counterfactual()["t"].max()) - last.position
+    effect = result.effect_at(h, last.label).set_index("term")
+    absolute, relative = effect.loc["absolute_effect"], effect.loc["relative_effect"]
+    side = "above" if absolute["estimate"] >= 0 else "below"
+    return (f"By {absolute['period']}, {h} {unit}(s) after {last.label}, the fitted series was "
+            f"{_num(abs(absolute['estimate']))} {side} the counterfactual ({level}% CI "
+            f"{_ci(absolute)}; relative to the counterfactual {100 * relative['estimate']:+.1f}%, "
+            f"CI {100 * relative['ci_low']:+.1f}% to {100 * relative['ci_high']:+.1f}%).")
+
+
 def summary_text(result: ITSResult) -> str:
     """A paragraph a report can quote."""
     spec, unit = result.spec, _UNIT[result.frequency]
@@ -74,12 +96,12 @@ def summary_text(result: ITSResult) -> str:
     pre = table.loc[pre_term]
     if result.fit.link == "identity":
         direction = "rose" if pre["estimate"] >= 0 else "fell"
-        opening = (f"Before {result.interruptions[0].label}, {spec.outcome} {who + ' ' if who else ''}"
+        opening = (f"Before {result.interruptions[0].label}, {spec.outcome_name} {who + ' ' if who else ''}"
                    f"{direction} by {_num(abs(pre['estimate']))} a {unit}")
     else:
         scale = "rate" if result.fit.link == "log" else "odds"
         direction = "rose" if pre["ratio"] >= 1 else "fell"
-        opening = (f"Before {result.interruptions[0].label}, the {scale} of {spec.outcome} "
+        opening = (f"Before {result.interruptions[0].label}, the {scale} of {spec.outcome_name} "
                    f"{who + ' ' if who else ''}{direction} by "
                    f"{abs(100 * (pre['ratio'] - 1)):.2g}% a {unit} ({scale} ratio "
                    f"{pre['ratio']:.3f})")
@@ -89,13 +111,7 @@ def summary_text(result: ITSResult) -> str:
             _describe(result, f"{prefix}level_change[{k.label}]", "level"),
             _describe(result, f"{prefix}trend_change[{k.label}]", "trend")) if p]
         sentences.append(f"At {k.label} " + "; ".join(parts) + ".")
-    cumulative = result.cumulative_effect().iloc[0]
-    level = round(100 * (1 - spec.alpha))
-    sentences.append(
-        f"Summed over the {int(cumulative['periods'])} {unit}s from "
-        f"{cumulative['from_period']} to {cumulative['to_period']}, the observed series differs "
-        f"from the counterfactual by {_num(cumulative['estimate'])} ({level}% CI "
-        f"{_ci(cumulative)}).")
+    sentences.append(_overall_effect(result))
     if spec.phase_in:
         sentences.append(f"The first {spec.phase_in} {unit}(s) after each interruption were "
                          "treated as a phase-in and left out of the fit.")
@@ -108,7 +124,7 @@ def methods_text(result: ITSResult) -> str:
     labels = ", ".join(k.label for k in result.interruptions)
     text = [
         f"We fitted {_FAMILY[spec.family]} interrupted time series model to {info['n_obs']} "
-        f"{unit}ly observations of {spec.outcome}"
+        f"{unit}ly observations of {spec.outcome_name}"
         .replace("yearly", "yearly").replace("dayly", "daily")
         .replace("periodly", "period"),
     ]

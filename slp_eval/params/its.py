@@ -58,6 +58,11 @@ class ITSParams(AnalysisParams):
         description="Outcome column. For monthly_series data the derived columns `share`, "
         "`percent` (100 x numerator / denominator) and `rate` (numerator / exposure) exist too."
     )
+    outcome_label: str | None = Field(
+        None, min_length=1,
+        description="The outcome in words for the report's sentences and figures, e.g. 'the "
+        "percentage of the cohort placed in south London'; default the column name.",
+    )
     time: str = Field(description="Period column (year, YYYY-MM, quarter or week).")
     interruptions: list[str | int] = Field(min_length=1, description="Interruption periods.")
     interruption_labels: list[str] = Field(

@@ -81,8 +81,8 @@ def plot_its(result: ITSResult, ax: Any = None) -> Figure:
             ax.axvspan(at, at + step * result.spec.phase_in, color="grey", alpha=0.15,
                        linewidth=0, label="phase-in" if k is result.interruptions[0] else None)
     ax.set_xlabel(result.spec.time)
-    ax.set_ylabel(result.spec.outcome)
-    ax.set_title(f"Interrupted time series: {result.spec.outcome}")
+    ax.set_ylabel(result.spec.outcome_name)
+    ax.set_title(f"Interrupted time series: {result.spec.outcome_name}")
     ax.legend(frameon=False, fontsize="small")
     return figure
 

@@ -56,6 +56,7 @@ def fit_arguments(params: ITSParams) -> dict[str, Any]:
         "covariates": list(params.covariates),
         "alpha": params.alpha,
         "dropna": params.dropna,
+        "outcome_label": params.outcome_label,
     }
 
 
@@ -82,14 +83,20 @@ def series_overview(result: ITSResult) -> pd.DataFrame:
 
 
 def effects(result: ITSResult, horizons: list[int]) -> pd.DataFrame:
-    """Effect versus the counterfactual at each horizon that exists, and summed over the post period."""
+    """Effect versus the counterfactual at each horizon that exists, then over the whole post
+    period: summed for counts (log link: bed days avoided), at the last period for levels and
+    shares, whose sum over periods has no meaning."""
     cf = result.counterfactual()
     last_h = int(cf["t"].max()) - result.interruptions[0].position
-    frames = [result.effect_at(h) for h in horizons if 0 <= h <= last_h]
-    total = result.cumulative_effect()
-    total = total.assign(period=total["from_period"].astype(str) + " to " + total["to_period"].astype(str),
-                         h="all")
-    out = pd.concat([*frames, total], ignore_index=True)
+    shown = [h for h in horizons if 0 <= h <= last_h]
+    frames = [result.effect_at(h) for h in shown]
+    if result.fit.link == "log":
+        total = result.cumulative_effect()
+        frames.append(total.assign(
+            period=total["from_period"].astype(str) + " to " + total["to_period"].astype(str), h="all"))
+    elif last_h not in shown:
+        frames.append(result.effect_at(last_h))
+    out = pd.concat(frames, ignore_index=True)
     out["period"] = out["period"].astype(str)
     out["when"] = [f"{h} periods after" if h != "all" else "cumulative" for h in out["h"]]
     relative = out["term"] == "relative_effect"
