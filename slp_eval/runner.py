@@ -64,7 +64,6 @@ class RunResult:
         return self.run_dir / "report.html"
 
 
-
 def _git_state(root: Path) -> dict[str, Any]:
     def git(*args: str) -> str | None:
         try:

@@ -180,8 +180,9 @@ def limitations(result: ITSResult, diagnostics: ITSDiagnostics, params: ITSParam
         items.append(f"The {denominator} is {data[denominator].iloc[0]:,.0f} in every period: if that is an "
                      f"assumed size rather than a count made each period, the {params.outcome} is only as "
                      "right as the assumption.")
-    if result.model_info().get("near_unit_root"):
-        rho = ", ".join(f"{a:.4f}" for a in result.model_info()["ar_params"])
+    info = result.model_info()
+    if info.get("near_unit_root"):
+        rho = ", ".join(f"{a:.4f}" for a in info["ar_params"])
         items.append(f"The autoregressive coefficient ({rho}) is at the edge of stationarity: the errors "
                      "behave as a random walk, so the counterfactual level is poorly identified (prefer "
                      "Newey-West errors, differencing or a comparison series).")

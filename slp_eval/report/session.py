@@ -50,7 +50,6 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-
 def data_sources(params: AnalysisParams) -> list[tuple[str, DataSource]]:
     """(field name, DataSource) for every top-level data field of a parameter model."""
     found = []
