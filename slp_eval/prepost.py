@@ -939,7 +939,10 @@ def _welch(
         raise ModelInputError(
             "compare_means: both groups have zero variance; a Welch t test is undefined"
         )
-    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    # Satterthwaite df from the variance shares, so that tiny variances (whose squares
+    # underflow to 0) give the same df as the same data rescaled.
+    w1, w2 = v1 / (v1 + v2), v2 / (v1 + v2)
+    df = 1.0 / (w1**2 / (n1 - 1) + w2**2 / (n2 - 1))
     t = (mean2 - mean1) / se
     half = float(stats.t.ppf(1 - alpha / 2, df)) * se
     return se, mean2 - mean1 - half, mean2 - mean1 + half, df, float(2 * stats.t.sf(abs(t), df))

@@ -464,3 +464,15 @@ def test_methods_paragraphs_name_the_methods_used():
         compare_paired_proportions([[36, 2], [12, 0]]).methods()
     )
     assert "(2000 resamples, seed 20180401)" in compare_means([1, 2, 3], [2, 3, 4, 5]).methods()
+
+
+def test_welch_df_survives_variances_that_underflow_when_squared() -> None:
+    """Found by hypothesis: b = [0, 0, 7.9e-153] made v**2 underflow and df divide by zero.
+
+    The Welch-Satterthwaite df is scale-free, so it must equal the df of the same data x 1e150.
+    """
+    tiny = compare_means([0.0, 0.0, 0.0], [0.0, 0.0, 7.937545251459904e-153], n_boot=200)
+    scaled = compare_means([0.0, 0.0, 0.0], [0.0, 0.0, 7.937545251459904e-3], n_boot=200)
+    assert tiny.df == pytest.approx(scaled.df, rel=1e-12)
+    assert tiny.df == pytest.approx(2.0, rel=1e-12)
+    assert tiny.p_value == pytest.approx(scaled.p_value, rel=1e-9)
