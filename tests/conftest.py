@@ -1,10 +1,12 @@
 """Suite-wide pytest configuration: hypothesis profiles, no silent skips of the independent
 checks in CI, and one log line per independent check with its counts.
 
-- Hypothesis profiles: ``HYPOTHESIS_PROFILE=quick`` (the default: enough examples to catch a
-  broken invariant in seconds) and ``HYPOTHESIS_PROFILE=ci`` (thorough; `.ci/run` uses it). A
-  test's own ``@settings(max_examples=...)`` wins over the profile, so only tests that leave
-  the count to the profile get the larger CI count; expensive tests pin theirs.
+- Hypothesis profiles: ``HYPOTHESIS_PROFILE=quick`` (the default, 60 examples: enough to catch a
+  broken invariant in seconds) and ``HYPOTHESIS_PROFILE=ci`` (300 examples; `.ci/run` uses it).
+  A test's own ``@settings(max_examples=...)`` wins over the profile, so only tests that leave
+  the count to the profile get the larger CI count (the cheap ones: prepost intervals, power,
+  series shares, ~15 CPU-seconds at 300); expensive tests (ITS fits, DuckDB, the synthetic
+  census) pin theirs.
 - Under ``CI=true`` a test marked ``peer`` (R) or ``browser`` (headless Chromium) that would
   skip is reported as a FAILURE naming the missing tool, so CI can never pass by skipping them.
   Locally they may skip; ``-rs`` (pyproject's addopts) lists every skip with its reason.
@@ -19,8 +21,8 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("quick", max_examples=50, deadline=None)
-settings.register_profile("ci", max_examples=400, deadline=None,
+settings.register_profile("quick", max_examples=60, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
