@@ -34,10 +34,13 @@ def test_every_plotted_array_is_in_the_text() -> None:
     assert "                 y 2 4 6" in lines
     assert "  points 'observed': x as above" in lines and any(line.endswith("y 5 6 7.25") for line in lines)
     assert "  horizontal line: y 0.5" in lines and "  vertical line: x 2.5" in lines
-    assert "  bar: x 9.75 width 0.5 y 0 height 3" in lines
+    bars = lines.index("  bars: x 9.75")
+    assert lines[bars + 1:bars + 4] == ["        width 0.5", "        y 0", "        height 3"]
     band = lines[lines.index("  band 1 outline: x 1 1 2 3 3 3 2 1 1") + 1]
     assert band.split() == ["y", "2", "0", "1", "2", "4", "4", "3", "2", "2"]  # lower, then upper back
-    assert any(line.startswith("  segments 1: x 1 1") for line in lines)  # the error bar
+    error_bar = lines.index("  segments: x from 1")
+    assert lines[error_bar + 1:error_bar + 4] == [
+        "            x to   1", "            y from 1.5", "            y to   3"]
 
 
 def test_a_changed_figure_changes_the_text_and_rounding_hides_float_noise() -> None:

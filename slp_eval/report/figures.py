@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, Markdown, display
 from matplotlib.axes import Axes
+from matplotlib.category import StrCategoryFormatter
 from matplotlib.collections import Collection, LineCollection, PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -98,7 +99,23 @@ def _axes_data(ax: Axes) -> list[str]:
         lines.append(f"  {' ' * len(kind)}  y {_numbers(points[:, 1], ydates)}")
         previous_x[0] = x
 
-    for artist in ax.get_children():
+    def columns(kind: str, named: list[tuple[str, np.ndarray, bool]]) -> None:
+        """Several arrays of one artist group, one line each, aligned under the first."""
+        for i, (name, values, dates) in enumerate(named):
+            lead = f"  {kind}: " if i == 0 else " " * (len(kind) + 4)
+            lines.append(f"{lead}{name} {_numbers(values, dates)}")
+
+    bars: list[Rectangle] = []
+    for artist in [*ax.get_children(), None]:  # None flushes the last run of bars
+        if bars and not (isinstance(artist, Rectangle) and artist is not ax.patch):
+            columns(label(bars[0], "bars"), [
+                ("x", np.array([b.get_x() for b in bars]), xdates),
+                ("width", np.array([b.get_width() for b in bars]), False),
+                ("y", np.array([b.get_y() for b in bars]), ydates),
+                ("height", np.array([b.get_height() for b in bars]), False)])
+            bars = []
+        if artist is None:
+            break
         # axhline / axvline / axvspan are drawn in axes coordinates along one direction
         across = artist.get_transform() is ax.get_yaxis_transform(which="grid")
         along = artist.get_transform() is ax.get_xaxis_transform(which="grid")
@@ -113,21 +130,25 @@ def _axes_data(ax: Axes) -> list[str]:
         elif isinstance(artist, PathCollection):
             xy(label(artist, "points"), artist.get_offsets())
         elif isinstance(artist, LineCollection):
-            for i, segment in enumerate(artist.get_segments()):
-                xy(f"{label(artist, 'segments')} {i + 1}", segment)
+            segments = artist.get_segments()
+            if segments and all(len(seg) == 2 for seg in segments):  # vlines, error bars
+                ends = np.asarray(segments, dtype=float)
+                columns(label(artist, "segments"), [
+                    ("x from", ends[:, 0, 0], xdates), ("x to  ", ends[:, 1, 0], xdates),
+                    ("y from", ends[:, 0, 1], ydates), ("y to  ", ends[:, 1, 1], ydates)])
+            else:
+                for i, segment in enumerate(segments):
+                    xy(f"{label(artist, 'segments')} {i + 1}", segment)
         elif isinstance(artist, Collection):
             for i, path in enumerate(artist.get_paths()):  # bands (fill_between), spans
                 xy(f"{label(artist, 'band')} {i + 1} outline", path.vertices)
         elif isinstance(artist, Rectangle) and artist is not ax.patch and along:
             x0, width = artist.get_x(), artist.get_width()
             lines.append(f"  {label(artist, 'vertical span')}: x {_numbers([x0, x0 + width], xdates)}")
-        elif isinstance(artist, Rectangle) and artist is not ax.patch:  # bars
-            lines.append(f"  {label(artist, 'bar')}: x {_numbers([artist.get_x()], xdates)} "
-                         f"width {_numbers([artist.get_width()], False)} "
-                         f"y {_numbers([artist.get_y()], ydates)} "
-                         f"height {_numbers([artist.get_height()], False)}")
+        elif isinstance(artist, Rectangle) and artist is not ax.patch:
+            bars.append(artist)
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
-    if isinstance(ax.xaxis.get_major_formatter(), FixedFormatter) and ticks:  # categories
+    if isinstance(ax.xaxis.get_major_formatter(), FixedFormatter | StrCategoryFormatter) and ticks:
         lines.append(f"  x tick labels: {' | '.join(ticks)}")
     return lines
 
