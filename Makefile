@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab lock notebooks docs peer lint bench clean-venv
+.PHONY: demo test ci lab lock notebooks docs peer lint bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,16 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/slp-eval run-all params
 
-## test: the whole suite: unit tests, then every notebook re-executed by nbval
+## test: the whole suite: unit tests, then every notebook re-executed by nbval (every skip is
+## listed with its reason; the log ends with a count per independent check, e.g. "R peer: 31 passed")
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
-	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+	$(BIN)/python -m pytest -q -rs tests
+	$(BIN)/python -m pytest -q -rs --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+
+## ci: what CI runs: installs R and Chromium from Debian when missing, then make test with CI=true
+## (an R peer or browser test that would skip fails) and HYPOTHESIS_PROFILE=ci
+ci:
+	.ci/run
 
 ## lab: JupyterLab on the notebooks
 lab: $(STAMP)
@@ -48,16 +54,17 @@ DOCS_OUT ?= docs/api
 docs: $(STAMP)
 	$(BIN)/pdoc -o $(DOCS_OUT) $(DOC_MODULES)
 
-## peer: install R from Debian and run the R cross-checks
+## peer: install R from Debian when missing and run the R cross-checks
 peer: $(STAMP)
-	command -v Rscript >/dev/null || (apt-get update && apt-get install -y r-base-core r-cran-nlme r-cran-sandwich r-cran-lmtest)
-	$(BIN)/python -m pytest -q -m peer tests
+	.ci/run install
+	$(BIN)/python -m pytest -q -rs -m peer tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check slp_eval tests benchmarks
 
 ## bench: performance benchmarks (never part of make test)
 bench: $(STAMP)
+	$(BIN)/python benchmarks/fit_bench.py
 	$(BIN)/python benchmarks/aggregate_bench.py
 
 clean-venv:

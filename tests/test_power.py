@@ -32,7 +32,7 @@ def test_simulation_is_reproducible_and_seed_sensitive() -> None:
     assert a["post"].sum() == 24 and a.loc[a["period"] == 25, "post"].item() == 1
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)  # max_examples: the hypothesis profile (tests/conftest.py)
 @given(n_pre=st.integers(3, 40), n_post=st.integers(3, 40),
        b=st.lists(st.floats(-50, 50, allow_nan=False), min_size=4, max_size=4),
        rho=st.floats(-0.9, 0.9), seed=st.integers(0, 2**32 - 1))

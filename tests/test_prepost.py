@@ -308,7 +308,7 @@ counts = st.integers(min_value=1, max_value=400).flatmap(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)  # max_examples: the hypothesis profile (tests/conftest.py)
 @given(counts, counts, st.sampled_from(["newcombe", "wald", "agresti-caffo", "miettinen-nurminen"]))
 def test_interval_contains_estimate_and_swap_negates(g1, g2, method):
     (x1, n1), (x2, n2) = g1, g2
@@ -333,7 +333,7 @@ def test_interval_contains_estimate_and_swap_negates(g1, g2, method):
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)  # max_examples: the hypothesis profile
 @given(st.integers(0, 300), st.integers(0, 300), st.floats(0.5, 50), st.floats(0.5, 50))
 def test_rate_ratio_interval_contains_estimate_and_inverts_on_swap(c1, c2, e1, e2):
     if c1 + c2 == 0:
@@ -349,7 +349,7 @@ def test_rate_ratio_interval_contains_estimate_and_inverts_on_swap(c1, c2, e1, e
     assert scaled.ci_low == pytest.approx(forward.ci_low, rel=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)  # max_examples: the hypothesis profile
 @given(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30), st.integers(0, 30))
 def test_paired_interval_contains_estimate(a, b, c, d):
     if a + b + c + d == 0:
@@ -362,7 +362,7 @@ def test_paired_interval_contains_estimate(a, b, c, d):
     )
 
 
-@settings(max_examples=30, deadline=None)
+@settings(deadline=None)  # max_examples: the hypothesis profile
 @given(
     st.lists(st.floats(0, 200, allow_nan=False), min_size=3, max_size=25),
     st.lists(st.floats(0, 200, allow_nan=False), min_size=3, max_size=25),

@@ -1,5 +1,7 @@
 """report.html as a person sees it: rendered by headless Chromium at A4 width (794 CSS pixels,
-210 mm at 96 dpi). Skips when /usr/bin/chromium is absent (`apt-get install -y chromium`)."""
+210 mm at 96 dpi). Marked `browser`: skips when /usr/bin/chromium is absent (`apt-get install -y
+chromium`), except under CI=true, where that skip is a failure (tests/conftest.py); `.ci/run`
+installs Chromium. `--no-sandbox` lets it run as root, as CI does."""
 
 import re
 import subprocess
@@ -14,7 +16,10 @@ from slp_eval.runner import RunResult, run
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 A4_PX = 794
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"),
+]
 
 
 @pytest.fixture(scope="module")
