@@ -6,8 +6,10 @@
 - gaussian + "ar": REML AR(p) then `GLS` (see `reml.py`); + "arima": `SARIMAX` with the design
   as exog and AR(p) errors (rows outside the fit are missing values for the Kalman filter).
 - "poisson": `GLM` Poisson; "quasipoisson": the same with the dispersion from Pearson chi2/df
-  (`scale="X2"`, R's quasipoisson); "binomial": `GLM` Binomial (successes/trials or proportions)
-  with Pearson-chi2 dispersion (quasi-binomial); "negbin": `NegativeBinomial` (NB2, alpha by ML).
+  (`scale="X2"`, R's quasipoisson); "binomial": `GLM` Binomial (successes/trials as a
+  proportion with `var_weights=trials`, or proportions) with Pearson-chi2 dispersion
+  (quasi-binomial); "negbin": alpha by ML (`NegativeBinomial`, NB2), then `GLM` with the
+  NegativeBinomial(alpha) family for beta and its covariance (MASS::glm.nb).
   Offsets enter as log(offset). With errors="newey-west" these use HAC covariance too.
 """
 
@@ -22,7 +24,7 @@ import pandas as pd
 import statsmodels.api as sm
 from statsmodels.discrete.discrete_model import NegativeBinomial
 from statsmodels.regression.linear_model import yule_walker
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, SpecificationWarning
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from slp_eval.errors import ModelInputError
@@ -87,18 +89,62 @@ def _hac_kwargs(maxlags: int, units: np.ndarray | None) -> tuple[str, dict[str, 
                          "df_correction": False}
 
 
-def _glm(data: FitData, family: str) -> tuple[Any, str | float | None, bool]:
+def _glm(data: FitData, family: str, alpha: float | None = None) -> tuple[Any, str | None, bool]:
+    """The GLM of `family`, its scale rule and whether inference uses t (quasi families).
+
+    Binomial successes out of trials are fitted as the proportion y / trials with
+    `var_weights=trials`: statsmodels' two-column (successes, failures) endog gives the same
+    estimates but computes the Pearson dispersion (`scale="X2"`) from proportion-scale residuals
+    without the trials, a dispersion ~n times too small (issue 9). With var_weights the Pearson
+    residuals are on the count scale, (y - n p) / sqrt(n p (1 - p)), as R's quasibinomial.
+    The negative binomial covariance is that of the GLM with alpha fixed at its ML estimate
+    (Fisher information of beta), as MASS::glm.nb and sandwich on it."""
     if family == "binomial":
         if data.trials is not None:
-            endog = np.column_stack([data.y, data.trials - data.y])
-            model = sm.GLM(endog, data.x, family=sm.families.Binomial())
+            model = sm.GLM(data.y / data.trials, data.x, family=sm.families.Binomial(),
+                           var_weights=data.trials)
         else:
             model = sm.GLM(data.y, data.x, family=sm.families.Binomial())
         return model, "X2", True
+    if family == "negbin":
+        model = sm.GLM(data.y, data.x, family=sm.families.NegativeBinomial(alpha=alpha),
+                       offset=data.log_offset)
+        return model, None, False
     model = sm.GLM(data.y, data.x, family=sm.families.Poisson(), offset=data.log_offset)
     if family == "quasipoisson":
         return model, "X2", True
     return model, None, False
+
+
+def _negbin_alpha(data: FitData, extra: dict[str, Any]) -> float:
+    """ML estimate of the NB2 dispersion alpha (statsmodels `NegativeBinomial`), recorded in
+    `extra` with the convergence flag."""
+    # BFGS (statsmodels optimises log(alpha), keeping alpha > 0) from the Poisson fit (IRLS)
+    # and a moment estimate of alpha: statsmodels' own start (a Poisson Newton fit capped at 35
+    # iterations) can stop short on offset models.
+    poisson = sm.GLM(data.y, data.x, family=sm.families.Poisson(), offset=data.log_offset).fit()
+    mu = poisson.mu
+    alpha0 = max(1e-4, float(np.mean(((data.y - mu) ** 2 - mu) / mu**2)))
+    model = NegativeBinomial(data.y, data.x, offset=data.log_offset)
+    ml = model.fit(start_params=np.r_[poisson.params, alpha0], method="bfgs", disp=False,
+                   maxiter=2000, gtol=1e-10, warn_convergence=False)
+    # BFGS can stop with a precision loss short of the maximum (score for alpha ~30 on a
+    # 60-point series, theta 0.2% off MASS::glm.nb): Newton steps from there finish the job.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        newton = model.fit(start_params=ml.params, method="newton", disp=False, maxiter=100,
+                           tol=1e-12, warn_convergence=False)
+    if np.all(np.isfinite(newton.params)) and newton.llf >= ml.llf:
+        ml = newton
+    extra["converged"] = bool(np.max(np.abs(model.score(np.asarray(ml.params)))) < 1e-4)
+    alpha = float(ml.params["alpha"])
+    if alpha < NEGBIN_ALPHA_BOUNDARY:
+        raise ModelInputError(
+            f"family='negbin': the estimated dispersion alpha is {alpha:.2g}, at its boundary "
+            "0 (the counts are not overdispersed relative to Poisson, so alpha has no standard "
+            "error); fit family='poisson' instead")
+    extra["negbin_alpha"] = alpha
+    return alpha
 
 
 def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
@@ -140,37 +186,16 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
         df = float(result.df_resid) if getattr(result, "use_t", False) else None
         return Estimate(result, table, cov, df, resid, dexog, order, None, link, extra)
 
-    # OLS, GLM and negative binomial: one point fit, then the covariance asked for.
+    # OLS and GLMs: one point fit, then the covariance asked for.
     if family == "gaussian":
         base = sm.OLS(data.y, data.x)
         point = base.fit()
         resid = np.asarray(point.resid)
         scale, use_t = None, True
-    elif family == "negbin":
-        base = NegativeBinomial(data.y, data.x, offset=data.log_offset)
-        # BFGS (statsmodels optimises log(alpha), keeping alpha > 0) from the Poisson fit
-        # (IRLS) and a moment estimate of alpha: statsmodels' own start (a Poisson Newton fit
-        # capped at 35 iterations) can stop short on offset models.
-        poisson = sm.GLM(data.y, data.x, family=sm.families.Poisson(),
-                         offset=data.log_offset).fit()
-        mu = poisson.mu
-        alpha0 = max(1e-4, float(np.mean(((data.y - mu) ** 2 - mu) / mu**2)))
-        point = base.fit(start_params=np.r_[poisson.params, alpha0], method="bfgs",
-                         disp=False, maxiter=2000, gtol=1e-10, warn_convergence=False)
-        extra["converged"] = bool(point.mle_retvals["converged"]
-                                  or point.mle_retvals.get("warnflag") == 2)
-        if point.params["alpha"] < NEGBIN_ALPHA_BOUNDARY:
-            raise ModelInputError(
-                f"family='negbin': the estimated dispersion alpha is "
-                f"{point.params['alpha']:.2g}, at its boundary 0 (the counts are not "
-                "overdispersed relative to Poisson, so alpha has no standard error); fit "
-                "family='poisson' instead")
-        resid = np.asarray(data.y - point.predict())
-        resid = resid / np.sqrt(point.predict() * (1 + point.params["alpha"] * point.predict()))
-        scale, use_t = None, False
     else:
-        base, scale, use_t = _glm(data, family)
-        point = base.fit(scale=scale)
+        nb_alpha = _negbin_alpha(data, extra) if family == "negbin" else None
+        base, scale, use_t = _glm(data, family, nb_alpha)
+        point = base.fit(scale=scale, tol=1e-12, maxiter=200)
         resid = np.asarray(point.resid_pearson)
     if errors == "newey-west":
         if maxlags is None:
@@ -178,25 +203,24 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
             maxlags = lag_choice.maxlags
         cov_type, cov_kwds = _hac_kwargs(int(maxlags), data.units)
         kwargs: dict[str, Any] = {"cov_type": cov_type, "cov_kwds": cov_kwds}
-        if family == "gaussian":
-            result = base.fit(use_t=True, **kwargs)
-        elif family == "negbin":
-            # Started at the optimum only the covariance changes (BFGS may report a precision
-            # loss there, which is not a failure to converge).
-            result = base.fit(start_params=point.params, method="bfgs", disp=False,
-                              maxiter=2000, gtol=1e-10, warn_convergence=False, **kwargs)
-        else:
-            result = base.fit(scale=scale, use_t=use_t, **kwargs)
     else:
-        maxlags = None
-        if family == "negbin":
-            result = point
-        elif family == "gaussian":
-            result = base.fit(use_t=True)
-        else:
-            result = base.fit(scale=scale, use_t=use_t)
-    if family == "negbin":
-        extra["negbin_alpha"] = float(result.params["alpha"])
+        maxlags, kwargs = None, {}
+    if family == "gaussian":
+        result = base.fit(use_t=True, **kwargs)
+    elif family == "negbin" and kwargs:
+        # The sandwich's bread from the expected information, as sandwich::NeweyWest on a
+        # glm.nb fit: statsmodels' HAC takes the observed Hessian, which for the (non-canonical)
+        # log link of NB2 differs, moving SEs by ~0.4%. Newton from the optimum changes nothing
+        # else (`optim_hessian="eim"` is the GLM option that selects the expected Hessian).
+        result = base.fit(start_params=point.params, method="newton", optim_hessian="eim",
+                          disp=False, use_t=use_t, **kwargs)
+    else:
+        with warnings.catch_warnings():
+            # "cov_type not fully supported with var_weights": for binomial trials as
+            # var_weights the HAC covariance equals sandwich::NeweyWest on R's quasibinomial
+            # glm to 1e-6 (tests/test_its_peer.py), so the warning does not apply.
+            warnings.simplefilter("ignore", SpecificationWarning)
+            result = base.fit(scale=scale, use_t=use_t, tol=1e-12, maxiter=200, **kwargs)
     if family in ("quasipoisson", "binomial"):
         extra["dispersion"] = float(point.scale)
     table = _table(result, names, alpha)
