@@ -55,7 +55,8 @@ def synthetic_ar() -> pd.DataFrame:
 def test_prop99_newey_west_lag1_reproduces_stata_itsa(california: pd.DataFrame) -> None:
     """Linden (2015): itsa cigsale, single trperiod(1989) lag(1). R: coeftest(m, NeweyWest(m,
     lag=1, prewhite=FALSE, adjust=TRUE)) gives the same digits."""
-    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989, maxlags=1)
+    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989,
+                     errors="newey-west", maxlags=1)
     table = result.coefficients
     assert list(table.index) == ["intercept", "trend", "level_change[1989]",
                                  "trend_change[1989]"]
@@ -77,7 +78,8 @@ def test_prop99_newey_west_lag1_reproduces_stata_itsa(california: pd.DataFrame) 
 
 def test_prop99_lag_chosen_by_test_is_one(california: pd.DataFrame) -> None:
     """Linden (2015) found first-order autocorrelation only (actest), hence lag(1)."""
-    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989)
+    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989,
+                     errors="newey-west")
     assert result.fit.maxlags == 1
     tests = result.fit.lag_choice.tests
     assert tests.loc[tests["lag"] == 1, "p_value"].item() < 0.001
@@ -88,7 +90,7 @@ def test_prop99_lag_chosen_by_test_is_one(california: pd.DataFrame) -> None:
 def test_newey_west_lag3_matches_r_sandwich() -> None:
     """R: NeweyWest(lm(y ~ t + x + xt), lag = 3, prewhite = FALSE, adjust = TRUE)."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     maxlags=3)
+                     errors="newey-west", maxlags=3)
     table = result.coefficients
     expected = {"intercept": (9.9169906152711, 0.3310568366904),
                 "trend": (0.1030587551835, 0.0116703307162),
@@ -102,7 +104,7 @@ def test_newey_west_lag3_matches_r_sandwich() -> None:
 def test_ar1_reml_gls_matches_nlme() -> None:
     """R: gls(y ~ t + x + xt, correlation = corAR1(), method = "REML"); Phi 0.244069489015."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     errors="ar")
+                     errors="ar", small_sample="none")
     table = result.coefficients
     expected = {"intercept": (9.8675006570379, 0.4548186942582),
                 "trend": (0.1049138098029, 0.0165848563065),
@@ -119,7 +121,7 @@ def test_ar1_reml_gls_matches_nlme() -> None:
 def test_ar2_reml_gls_matches_nlme_corarma() -> None:
     """R: gls(..., correlation = corARMA(p = 2), method = "REML")."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     errors="ar", maxlags=2)
+                     errors="ar", small_sample="none", maxlags=2)
     table = result.coefficients
     assert table.loc["level_change[2019-01]", "estimate"] == pytest.approx(2.0389267917259,
                                                                            abs=1e-5)
@@ -228,17 +230,17 @@ def test_comparison_series_terms_and_panel_hac(california: pd.DataFrame) -> None
     controls = panel[panel["state"].isin(["Colorado", "Connecticut", "Montana", "Nevada",
                                           "Utah", "California"])]
     result = fit_its(controls, outcome="cigsale", time="year", interruptions=1989,
-                     group="state", treated="California", maxlags=1)
+                     group="state", treated="California", errors="newey-west", maxlags=1)
     table = result.coefficients
     assert list(table.index) == [
         "intercept", "trend", "level_change[1989]", "trend_change[1989]", "group",
         "group:trend", "group:level_change[1989]", "group:trend_change[1989]"]
     treated = fit_its(california, outcome="cigsale", time="year", interruptions=1989,
-                      maxlags=1).coefficients
+                      errors="newey-west", maxlags=1).coefficients
     mean_controls = (controls[controls["state"] != "California"].groupby("year", as_index=False)
                      ["cigsale"].mean())
     control = fit_its(mean_controls, outcome="cigsale", time="year", interruptions=1989,
-                      maxlags=1).coefficients
+                      errors="newey-west", maxlags=1).coefficients
     for term in ("level_change[1989]", "trend_change[1989]"):
         difference = treated.loc[term, "estimate"] - control.loc[term, "estimate"]
         assert table.loc[f"group:{term}", "estimate"] == pytest.approx(difference, abs=1e-9)
@@ -258,7 +260,7 @@ def test_panel_ar1_matches_nlme_within_unit_corar1() -> None:
     data = panel[panel["state"].isin(["California", "Colorado", "Connecticut", "Montana",
                                       "Nevada", "Utah"])]
     result = fit_its(data, outcome="cigsale", time="year", interruptions=1989, group="state",
-                     treated="California", errors="ar")
+                     treated="California", errors="ar", small_sample="none")
     table = result.coefficients
     expected = {"group:level_change[1989]": (-4.709737090958, 4.993875853666),
                 "group:trend_change[1989]": (-1.176407715226, 1.856201988334),
@@ -274,7 +276,7 @@ def test_ar1_with_phase_in_keeps_time_distances_like_nlme() -> None:
     gls(y ~ t + x + xt, data = d[!(d$t %in% 48:50), ], correlation = corAR1(form = ~ t),
     method = "REML")."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     errors="ar", phase_in=3)
+                     errors="ar", small_sample="none", phase_in=3)
     table = result.coefficients
     assert table.loc["level_change[2019-01]", "estimate"] == pytest.approx(2.1984204699849,
                                                                            abs=1e-6)

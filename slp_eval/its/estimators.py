@@ -3,7 +3,8 @@
 - gaussian + "ols": `OLS`; + "newey-west": `OLS` with HAC covariance (Bartlett kernel, the lag
   given or chosen, `use_correction=True`: the n/(n-k) scaling of Stata's `newey`; t statistics on
   n-k df, as `newey`); comparison series use `cov_type="hac-panel"` (autocovariances within unit).
-- gaussian + "ar": REML AR(p) then `GLS` (see `reml.py`); + "arima": `SARIMAX` with the design
+- gaussian + "ar": REML AR(p) then GLS (see `reml.py`), with Kenward-Roger, Satterthwaite or
+  plain t inference (`small_sample.py`); + "arima": `SARIMAX` with the design
   as exog and AR(p) errors (rows outside the fit are missing values for the Kalman filter).
 - "poisson": `GLM` Poisson; "quasipoisson": the same with the dispersion from Pearson chi2/df
   (`scale="X2"`, R's quasipoisson); "binomial": `GLM` Binomial (successes/trials as a
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 from statsmodels.regression.linear_model import yule_walker
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, SpecificationWarning
@@ -29,7 +31,9 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from slp_eval.errors import ModelInputError
 from slp_eval.its.lags import LagChoice, choose_lag, lag_bound
-from slp_eval.its.reml import fit_ar_reml, near_unit_root
+from slp_eval.its.reml import blocks_of, fit_ar_reml, near_unit_root
+from slp_eval.its.small_sample import SmallSample
+from slp_eval.its.small_sample import small_sample as adjust
 
 #: Below this the negative binomial alpha is at its boundary (a Poisson model).
 NEGBIN_ALPHA_BOUNDARY = 1e-6
@@ -52,6 +56,7 @@ class Estimate:
     lag_choice: LagChoice | None
     link: str
     extra: dict[str, Any] = field(default_factory=dict)
+    small_sample: SmallSample | None = None  # errors="ar": the covariance and per-contrast df
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,23 @@ def _table(result: Any, names: list[str], alpha: float) -> pd.DataFrame:
     bse = np.asarray(result.bse)[: len(names)]
     ci = np.asarray(result.conf_int(alpha=alpha))[: len(names)]
     pvalues = np.asarray(result.pvalues)[: len(names)]
+    df = float(result.df_resid) if getattr(result, "use_t", False) else np.nan
     table = pd.DataFrame({"estimate": params.to_numpy(), "std_err": bse, "ci_low": ci[:, 0],
-                          "ci_high": ci[:, 1], "p_value": pvalues}, index=pd.Index(names, name="term"))
+                          "ci_high": ci[:, 1], "p_value": pvalues, "df": df},
+                         index=pd.Index(names, name="term"))
     return table
+
+
+def _adjusted_table(params: np.ndarray, adjusted: SmallSample, names: list[str],
+                    alpha: float) -> pd.DataFrame:
+    """Coefficients with the small-sample covariance and each term's own df."""
+    se = np.sqrt(np.diag(adjusted.cov))
+    df = adjusted.df(np.eye(len(names)))
+    q = stats.t.ppf(1 - alpha / 2, df)
+    return pd.DataFrame({"estimate": params, "std_err": se, "ci_low": params - q * se,
+                         "ci_high": params + q * se,
+                         "p_value": 2 * stats.t.sf(np.abs(params / se), df), "df": df},
+                        index=pd.Index(names, name="term"))
 
 
 def _hac_kwargs(maxlags: int, units: np.ndarray | None) -> tuple[str, dict[str, Any]]:
@@ -148,7 +167,7 @@ def _negbin_alpha(data: FitData, extra: dict[str, Any]) -> float:
 
 
 def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
-             alpha: float) -> Estimate:
+             alpha: float, small_sample: str | None = None) -> Estimate:
     """Fit the design in `data` as asked; see the module docstring for what each choice is."""
     names = list(data.x.columns)
     link = LINKS[family]
@@ -159,9 +178,19 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
         if errors == "ar":
             fit = fit_ar_reml(data.y, data.x, data.t, order=order, units=data.units)
             result = fit.result
+            method = small_sample or "none"
+            adjusted = adjust(method, np.asarray(data.y, float), np.asarray(data.x, float),
+                              np.asarray(data.t, int), blocks_of(data.units, len(data.y)),
+                              fit.ar_params, fit.sigma2, hold_ar=fit.at_bound)
             extra.update(ar_params=fit.ar_params.tolist(), reml_loglik=fit.reml_loglik,
-                         ar_method="REML", near_unit_root=near_unit_root(fit.ar_params))
-            resid, dexog = np.asarray(result.wresid), np.asarray(result.model.wexog)
+                         ar_method="REML", near_unit_root=near_unit_root(fit.ar_params),
+                         rho_at_bound=fit.at_bound, small_sample=method,
+                         ar_held_fixed_for_small_sample=adjusted.phi_fixed)
+            resid, dexog = np.asarray(result.resid), np.asarray(result.model.exog)
+            table = _adjusted_table(np.asarray(result.params), adjusted, names, alpha)
+            cov = pd.DataFrame(adjusted.cov, index=names, columns=names)
+            return Estimate(result, table, cov, float(result.df_resid), resid, dexog, order,
+                            None, link, extra, adjusted)
         else:
             # Start from OLS and Yule-Walker AR coefficients: the default start leaves the
             # optimiser short of the maximum on trending series (checked against R's arima).

@@ -42,6 +42,7 @@ class ModelSpec:
     dropna: bool
     interruption_values: tuple[Any, ...]
     outcome_label: str | None = None
+    small_sample: str | None = None  # errors="ar": "kenward-roger", "satterthwaite" or "none"
 
     @property
     def outcome_name(self) -> str:
@@ -132,7 +133,8 @@ class ITSResult:
     def _predictor(self) -> Predictor:
         log_offset = None if self.series.exposure is None else np.log(self.series.exposure)
         return Predictor(self.fit.table["estimate"].to_numpy(), self.fit.cov.to_numpy(),
-                         self.fit.df_resid, self.fit.link, log_offset, self.series.trials)
+                         self.fit.df_resid, self.fit.link, log_offset, self.series.trials,
+                         self.fit.small_sample)
 
     def _find(self, interruption: Any) -> Interruption:
         for k in self.interruptions:
