@@ -13,9 +13,10 @@ Tolerances (measured agreement is in docs/its_validation.md):
   polishes nlme's rho with optimize() on nlme's own restricted likelihood (nlme alone stops
   with rho good to ~1e-6, which moves estimates by up to 1.2e-6).
 - Degrees of freedom: Newey-West t tests on n - k df, as Stata's `newey` and `coeftest`;
-  REML-GLS t tests on n - p df, as `nlme::gls`. Poisson and quasi-Poisson intervals here are
-  compared on standard errors and point estimates only, since R prints t-based p-values for
-  quasi-Poisson and z-based intervals in `ci.exp`.
+  REML-GLS t tests on n - p df, as `nlme::gls` (`small_sample="none"`; the Kenward-Roger and
+  Satterthwaite defaults are checked in tests/test_its_small_sample.py). Poisson and
+  quasi-Poisson intervals here are compared on standard errors and point estimates only, since
+  R prints t-based p-values for quasi-Poisson and z-based intervals in `ci.exp`.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def test_prop99_reml_ar1_matches_nlme(tmp_path: Path) -> None:
     series = pd.DataFrame({"t": california["year"] - 1970, "y": california["cigsale"]})
     theirs = run_r_on(tmp_path, "segmented_gaussian.R", series, "ar", 19)
     result = fit_its(california, outcome="cigsale", time="year", interruptions=[1989],
-                     errors="ar")
+                     errors="ar", small_sample="none")
     # California's series is close to a random walk: the restricted likelihood rises all the
     # way to rho = 1. nlme stops at rho = 0.9999928, slp-eval at its bound 0.9999. Both are at
     # the boundary, and the effect estimates still agree to 1e-6; the intercept (the level at
@@ -180,7 +181,7 @@ def test_synthetic_reml_ar1_matches_nlme(tmp_path: Path, seed: int, n_pre: int, 
     theirs = run_r_on(tmp_path, "segmented_gaussian.R",
                       frame.rename(columns={"outcome": "y"})[["t", "y"]], "ar", n_pre)
     result = fit_its(frame, outcome="outcome", time="period", interruptions=[n_pre + 1],
-                     errors="ar")
+                     errors="ar", small_sample="none")
     compare(result.coefficients, theirs, str(n_pre + 1), se_rel=1e-6)
     close(_ar_rho(result), theirs.loc["rho", "estimate"], 1e-6)
 
@@ -290,5 +291,6 @@ def test_every_gaussian_error_model_matches_r_standard_errors(tmp_path: Path,
     theirs = run_r_on(tmp_path, "segmented_gaussian.R",
                       frame.rename(columns={"outcome": "y"})[["t", "y"]], r_errors, 30, 2)
     result = fit_its(frame, outcome="outcome", time="period", interruptions=[31],
-                     errors=errors, maxlags=2 if errors == "newey-west" else None)
+                     errors=errors, maxlags=2 if errors == "newey-west" else None,
+                     small_sample="none" if errors == "ar" else None)
     compare(result.coefficients, theirs, "31", se_rel=1e-6)

@@ -24,7 +24,7 @@ from statsmodels.tsa.arima_process import arma_acf
 
 from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.its import fit_its
-from slp_eval.its.reml import blocks_of
+from slp_eval.its.reml import Gram, blocks_of
 from slp_eval.its.small_sample import small_sample
 from slp_eval.power import simulate_its_series
 
@@ -137,7 +137,8 @@ def test_without_correlation_parameters_both_methods_are_the_exact_t() -> None:
     t = result.series.t
     rho = np.array(result.model_info()["ar_params"])
     for method in ("kenward-roger", "satterthwaite"):
-        held = small_sample(method, y, x, t, blocks_of(None, len(y)), rho,
+        blocks = blocks_of(None, len(y))
+        held = small_sample(method, Gram(y, x, t, blocks, 1), x, t, blocks, rho,
                             float(result.model_result.scale), hold_ar=True)
         np.testing.assert_allclose(held.cov, result.fit.cov.to_numpy(), rtol=1e-12)
         np.testing.assert_allclose(held.df(np.vstack([np.eye(4), np.ones(4)])), len(y) - 4,
@@ -207,8 +208,8 @@ def test_small_sample_with_another_error_model_is_refused(errors: str) -> None:
 
 
 def test_unknown_small_sample_method_is_refused() -> None:
-    with pytest.raises(ParameterError, match="^small_sample='kr' is not one of "
-                                             "'kenward-roger', 'satterthwaite', 'none'$"):
+    with pytest.raises(ParameterError, match=r"^small_sample='kr' is not one of "
+                                             r"'kenward-roger', 'satterthwaite', 'none'$"):
         fit_its(_series(), outcome="outcome", time="period", interruptions=[15],
                 small_sample="kr")
 

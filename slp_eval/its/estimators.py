@@ -179,7 +179,7 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
             fit = fit_ar_reml(data.y, data.x, data.t, order=order, units=data.units)
             result = fit.result
             method = small_sample or "none"
-            adjusted = adjust(method, np.asarray(data.y, float), np.asarray(data.x, float),
+            adjusted = adjust(method, fit.gram, np.asarray(data.x, float),
                               np.asarray(data.t, int), blocks_of(data.units, len(data.y)),
                               fit.ar_params, fit.sigma2, hold_ar=fit.at_bound)
             extra.update(ar_params=fit.ar_params.tolist(), reml_loglik=fit.reml_loglik,

@@ -21,7 +21,8 @@ intervals too narrow (issue 9: 0.83-0.94 coverage at n = 24-48).
 With theta = sigma^2 alone (uncorrelated errors, or phi held at a bound of its range) both
 reduce to the exact t on n - k with Phi_A = Phi. No library computes these for GLS with AR
 errors in Python (statsmodels' MixedLM has neither), so they are written here, in O(n) through
-the whitening transform of `reml.py` (Sigma^-1 v = L'L v / sigma^2, Sigma v by banded solves),
+the whitening transform of `reml.py` (Sigma^-1 v = L'L v / sigma^2, Sigma v by banded solves;
+the information and P_i from the lagged cross products of `reml.Gram`),
 derivatives in phi by central differences.
 """
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, sparse
 
-from slp_eval.its.reml import apply_whitener, reml_loglik, whitener
+from slp_eval.its.reml import Gram, reml_loglik, whitener
 
 METHODS: tuple[str, ...] = ("kenward-roger", "satterthwaite", "none")
 #: Citation of each method for the methods text.
@@ -96,14 +97,13 @@ def _correlation_times(ar: np.ndarray, t: np.ndarray, blocks: list[np.ndarray]
     return apply
 
 
-def _information(y: np.ndarray, x: np.ndarray, t: np.ndarray, blocks: list[np.ndarray],
-                 theta: np.ndarray, ar: np.ndarray) -> np.ndarray:
+def _information(gram: Gram, theta: np.ndarray, ar: np.ndarray) -> np.ndarray:
     """Observed REML information in theta = (log sigma^2, the first len(theta) - 1 AR
     parameters; the rest held at `ar`): minus the Hessian of l_R, central differences."""
     m = len(theta)
 
     def f(th: np.ndarray) -> float:
-        return reml_loglik(float(th[0]), np.r_[th[1:], ar[m - 1:]], y, x, t, blocks)
+        return reml_loglik(float(th[0]), np.r_[th[1:], ar[m - 1:]], gram)
 
     h = np.full(m, 1e-4)
     hess = np.empty((m, m))
@@ -121,7 +121,7 @@ def _information(y: np.ndarray, x: np.ndarray, t: np.ndarray, blocks: list[np.nd
     return -hess
 
 
-def small_sample(method: str, y: np.ndarray, x: np.ndarray, t: np.ndarray,
+def small_sample(method: str, gram: Gram, x: np.ndarray, t: np.ndarray,
                  blocks: list[np.ndarray], ar: np.ndarray, sigma2: float,
                  hold_ar: bool) -> SmallSample:
     """Kenward-Roger, Satterthwaite or plain inference at the REML estimate (`ar`, `sigma2`).
@@ -132,7 +132,7 @@ def small_sample(method: str, y: np.ndarray, x: np.ndarray, t: np.ndarray,
     phi = sigma2 * np.linalg.inv(xs.T @ xs)
     phi_inv = np.linalg.inv(phi)
     p = 0 if hold_ar else len(ar)
-    information = _information(y, x, t, blocks, np.r_[np.log(sigma2), ar[:p]], ar)
+    information = _information(gram, np.r_[np.log(sigma2), ar[:p]], ar)
     eigen = np.linalg.eigvalsh(information)
     if p and not np.all(eigen > 1e-8 * np.max(np.abs(eigen))):
         p, information = 0, information[:1, :1]
@@ -148,8 +148,8 @@ def small_sample(method: str, y: np.ndarray, x: np.ndarray, t: np.ndarray,
         d_r_a = (_correlation_times(plus, t, blocks)(a) - _correlation_times(minus, t, blocks)(a)
                  ) / (2 * STEP)
         sigma_a.append(sigma2 * d_r_a)
-        xp, xm = apply_whitener(plus, x, t, blocks)[0], apply_whitener(minus, x, t, blocks)[0]
-        p_mats.append((xp.T @ xp - xm.T @ xm) / (2 * STEP) / sigma2)
+        p_mats.append((gram.at(plus)[0][1:, 1:] - gram.at(minus)[0][1:, 1:]) / (2 * STEP)
+                      / sigma2)
     whitened = [w_ar @ s for s in sigma_a]  # L Sigma_i A, so Q_ij = (L Sigma_i A)'(L Sigma_j A)/s2
     m = 1 + p
     lam = np.zeros((k, k))
