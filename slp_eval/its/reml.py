@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -184,6 +185,10 @@ def whiten(ar: np.ndarray, y: np.ndarray, x: np.ndarray, t: np.ndarray,
     return Whitened(both[:, 0], both[:, 1:], logdet)
 
 
+def _cross(prev: np.ndarray, diff: np.ndarray, total: np.ndarray) -> list[np.ndarray]:
+    return [prev.T @ prev, diff.T @ prev, diff.T @ diff, total.T @ prev, total.T @ total]
+
+
 class Gram:
     """Z' R(phi)^-1 Z and log|R(phi)| for Z = [e, X] in O(k^2 p^2) per evaluation.
 
@@ -204,7 +209,8 @@ class Gram:
         z = np.column_stack([resid, x])
         self.n, self.k, self.order = x.shape[0], x.shape[1], order
         self.first: list[np.ndarray] = []  # AR(1): each unit's first row
-        self.steps: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray]] = {}
+        # AR(1), per step d: count, then cross products of (previous row, difference, sum)
+        self.steps: dict[int, list[Any]] = {}
         self.lagged: list[tuple[np.ndarray, np.ndarray, int]] = []  # AR(p): head, M_ab, rows
         self.dense: list[tuple[np.ndarray, np.ndarray]] = []  # AR(p) with gaps: z, t
         for rows in blocks:
@@ -214,17 +220,23 @@ class Gram:
                 self.first.append(zb[0])
                 for d in np.unique(steps):
                     at = np.flatnonzero(steps == d)
-                    cur, prev = zb[at + 1], zb[at]
-                    count, a, b, c = self.steps.get(int(d), (0, 0.0, 0.0, 0.0))
-                    self.steps[int(d)] = (count + len(at), a + cur.T @ cur, b + cur.T @ prev,
-                                          c + prev.T @ prev)
+                    prev, cur = zb[at], zb[at + 1]
+                    parts = [len(at), *_cross(prev, cur - prev, cur + prev)]
+                    old = self.steps.get(int(d))
+                    self.steps[int(d)] = parts if old is None else [a + b for a, b in
+                                                                     zip(old, parts, strict=True)]
             elif np.any(steps != 1) or len(rows) <= order:
                 self.dense.append((zb, tb))
             else:
                 m = len(rows)
-                lags = np.stack([zb[order - a: m - a] for a in range(order + 1)])
-                cross = np.einsum("atk,btl->abkl", lags, lags)
-                self.lagged.append((zb[:order], cross, m))
+                # basis: the row p periods back, then the differences of rows t-p+1..t, so
+                # that near a unit root the small level coefficient multiplies a precomputed
+                # cross product instead of cancelling large ones
+                level = zb[: m - order]
+                diffs = [zb[order - b: m - b] - zb[order - b - 1: m - b - 1]
+                         for b in range(order)]
+                basis = np.stack([level, *diffs])
+                self.lagged.append((zb[:order], np.einsum("atk,btl->abkl", basis, basis), m))
 
     def at(self, ar: np.ndarray) -> tuple[np.ndarray, float]:
         """(Z' R^-1 Z, log|R|) at the AR parameters `ar`."""
@@ -235,16 +247,26 @@ class Gram:
             rho = float(ar[0])
             for z0 in self.first:
                 gram += np.outer(z0, z0)
-            for d, (count, a, b, c) in self.steps.items():
-                decay = rho**d
-                share = 1.0 - decay**2
-                gram += (a - decay * (b + b.T) + decay**2 * c) / share
+            for d, (count, cc, dc, dd, sc, ss) in self.steps.items():
+                # z_i - r z_{i-1} = D_i + (1 - r) z_{i-1} for r = rho^d >= 0, else
+                # S_i - (1 + r) z_{i-1}, with D, S the difference and sum of the two rows
+                # (no cancellation near rho = +-1); 1 - r^2 by expm1 for the same reason.
+                if rho >= 0:
+                    near = -np.expm1(d * np.log(rho)) if rho > 0 else 1.0
+                    share = near * (2.0 - near)
+                    gram += (dd + near * (dc + dc.T) + near**2 * cc) / share
+                else:
+                    decay = rho**d
+                    near = 1.0 + decay
+                    share = near * (1.0 - decay)
+                    gram += (ss - near * (sc + sc.T) + near**2 * cc) / share
                 logdet += count * np.log(share)
             return gram, logdet
         acf = _ar_acf(ar, self.order)
         chol = linalg.cholesky(linalg.toeplitz(acf[: self.order]), lower=True)
         innovation2 = 1.0 - float(np.dot(ar, acf[1: self.order + 1]))
-        coef = np.r_[1.0, -ar]
+        # coefficients of (z_{t-p}, z_t - z_{t-1}, ..., z_{t-p+1} - z_{t-p}) in z_t - sum phi_j z_{t-j}
+        coef = np.r_[1.0 - float(np.sum(ar)), np.cumsum(np.r_[1.0, -ar])[: self.order]]
         for head, cross, m in self.lagged:
             # np.linalg.solve: scipy's solve_triangular takes ~30 ms on these 2 x 2 systems
             wh = np.linalg.solve(chol, head)
@@ -295,15 +317,21 @@ class ARFit:
 
 
 def _search_ar1(gram: Gram) -> tuple[np.ndarray, float]:
+    """Profile on `RHO_GRID`, then Brent's method between the neighbours of every local
+    maximum of the grid (the profile can have an interior peak and a higher edge, or the
+    reverse), keeping the best."""
     values = np.array([neg_profile_reml(np.array([r]), gram) for r in RHO_GRID])
-    best = int(np.argmin(values))
-    low, high = RHO_GRID[max(best - 1, 0)], RHO_GRID[min(best + 1, len(RHO_GRID) - 1)]
-    found = optimize.minimize_scalar(lambda r: neg_profile_reml(np.array([r]), gram),
-                                     bounds=(low, high), method="bounded",
-                                     options={"xatol": 1e-10})
-    if found.fun <= values[best]:
-        return np.array([found.x]), float(found.fun)
-    return np.array([RHO_GRID[best]]), float(values[best])
+    padded = np.r_[np.inf, values, np.inf]
+    peaks = np.flatnonzero((values <= padded[:-2]) & (values <= padded[2:]))
+    best_rho, best_value = float(RHO_GRID[np.argmin(values)]), float(values.min())
+    for i in peaks:
+        low, high = RHO_GRID[max(i - 1, 0)], RHO_GRID[min(i + 1, len(RHO_GRID) - 1)]
+        found = optimize.minimize_scalar(lambda r: neg_profile_reml(np.array([r]), gram),
+                                         bounds=(low, high), method="bounded",
+                                         options={"xatol": 1e-10})
+        if found.fun < best_value:
+            best_rho, best_value = float(found.x), float(found.fun)
+    return np.array([best_rho]), best_value
 
 
 def _search_arp(gram: Gram, y: np.ndarray, x: np.ndarray,

@@ -133,6 +133,8 @@ def small_sample(method: str, gram: Gram, x: np.ndarray, t: np.ndarray,
     phi_inv = np.linalg.inv(phi)
     p = 0 if hold_ar else len(ar)
     information = _information(gram, np.r_[np.log(sigma2), ar[:p]], ar)
+    # exact at the REML estimate, where r'R^-1r / sigma^2 = n - k
+    information[0, 0] = (n - k) / 2.0
     eigen = np.linalg.eigvalsh(information)
     if p and not np.all(eigen > 1e-8 * np.max(np.abs(eigen))):
         p, information = 0, information[:1, :1]
