@@ -264,7 +264,7 @@ def test_methods_text_reports_lag_choice_and_estimators() -> None:
                      errors="newey-west")
     text = chosen.methods_text()
     assert "Newey-West (Bartlett kernel)" in text
-    assert f"with {chosen.fit.maxlags} lag(s), chosen as the last lag of the unbroken run" in text
+    assert f"with {chosen.fit.maxlags} lag(s), chosen as the Newey-West (1994) plug-in" in text
     assert "n/(n-k)" in text and "statsmodels" in text
     ar = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", errors="ar")
     assert "restricted maximum likelihood" in ar.methods_text()

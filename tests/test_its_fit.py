@@ -76,15 +76,39 @@ def test_prop99_newey_west_lag1_reproduces_stata_itsa(california: pd.DataFrame) 
     assert result.design.columns.tolist() == list(expected)
 
 
-def test_prop99_lag_chosen_by_test_is_one(california: pd.DataFrame) -> None:
-    """Linden (2015) found first-order autocorrelation only (actest), hence lag(1)."""
+def test_prop99_automatic_lag_is_the_newey_west_1994_plug_in(california: pd.DataFrame) -> None:
+    """R: floor(sandwich::bwNeweyWest(lm(cigsale ~ t + x + xt), kernel = "Bartlett",
+    prewhite = FALSE)) = floor(2.975040413) = 2. The lag-specific Breusch-Godfrey tests
+    (Linden 2015's actest: first-order autocorrelation only) are reported beside it."""
     result = fit_its(california, outcome="cigsale", time="year", interruptions=1989,
                      errors="newey-west")
-    assert result.fit.maxlags == 1
+    assert result.fit.maxlags == 2
+    how = result.model_info()["maxlags_chosen_by"]
+    assert how.startswith("Newey-West (1994) plug-in rule (Bartlett kernel, no prewhitening")
+    assert "bandwidth 2.98" in how
     tests = result.fit.lag_choice.tests
     assert tests.loc[tests["lag"] == 1, "p_value"].item() < 0.001
     assert (tests.loc[tests["lag"] > 1, "p_value"] > 0.05).all()
-    assert result.model_info()["maxlags_chosen_by"].startswith("last lag of the unbroken run")
+
+
+def test_automatic_lag_is_not_zero_when_breusch_godfrey_rejects() -> None:
+    """A series whose plug-in bandwidth is below 1 but whose residuals fail the
+    Breusch-Godfrey test: lag 1, and the method says why."""
+    from slp_eval.power import simulate_its_series
+
+    for seed in range(200):
+        frame = simulate_its_series(12, 12, intercept=0.0, trend=0.0, level_change=0.0,
+                                    trend_change=0.0, sigma=1.0, rho=0.2, seed=seed)
+        result = fit_its(frame, outcome="outcome", time="period", interruptions=[13],
+                         errors="newey-west")
+        if "raised to lag 1" in result.model_info()["maxlags_chosen_by"]:
+            break
+    else:
+        pytest.fail("no series in 200 had a plug-in lag 0 and a significant Breusch-Godfrey test")
+    assert result.fit.maxlags == 1
+    assert "bandwidth 0." in result.model_info()["maxlags_chosen_by"]
+    bg = result.diagnostics().tests.set_index("test").loc["breusch_godfrey", "p_value"]
+    assert bg < 0.05
 
 
 def test_newey_west_lag3_matches_r_sandwich() -> None:

@@ -294,3 +294,34 @@ def test_every_gaussian_error_model_matches_r_standard_errors(tmp_path: Path,
                      errors=errors, maxlags=2 if errors == "newey-west" else None,
                      small_sample="none" if errors == "ar" else None)
     compare(result.coefficients, theirs, "31", se_rel=1e-6)
+
+
+@pytest.mark.parametrize(("family", "seed"), [("gaussian", 31), ("gaussian", 32),
+                                              ("quasipoisson", 33), ("binomial", 34),
+                                              ("negbin", 35)])
+def test_automatic_newey_west_lag_is_sandwich_bw_newey_west(tmp_path: Path, family: str,
+                                                            seed: int) -> None:
+    """maxlags=None: the Newey & West (1994) plug-in lag, R's
+    floor(bwNeweyWest(fit, kernel = "Bartlett", prewhite = FALSE)), and the SEs at that lag."""
+    if family == "gaussian":
+        frame = simulate_its_series(30, 30, **SYNTHETIC, sigma=2.0, rho=0.6, seed=seed)
+        frame = frame.rename(columns={"outcome": "y"})
+        theirs = run_r_on(tmp_path, "segmented_gaussian.R", frame[["t", "y"]], "newey", 30,
+                          "auto")
+        result = fit_its(frame, outcome="y", time="period", interruptions=[31],
+                         errors="newey-west")
+        label = "31"
+    else:
+        frame = _family_series(family, seed)
+        extra = ["trials"] if family == "binomial" else ["exposure"]
+        theirs = run_r_on(tmp_path, "family_errors.R", frame[["t", "y", *extra]], family,
+                          "newey", 30, "auto", 1)
+        result = fit_its(frame, outcome="y", time="month", interruptions=["2018-07"],
+                         family=family, errors="newey-west",
+                         seasonality={"fourier": 1, "period": 12},
+                         **({"trials": "trials"} if family == "binomial"
+                            else {"offset": "exposure"}))
+        label = "2018-07"
+        assert result.fit.maxlags == int(theirs.loc["lag", "estimate"])
+    assert result.model_info()["maxlags_chosen_by"].startswith("Newey-West (1994) plug-in")
+    compare(result.coefficients, theirs, label, se_rel=1e-6, intervals=False)

@@ -228,7 +228,13 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
         resid = np.asarray(point.resid_pearson)
     if errors == "newey-west":
         if maxlags is None:
-            lag_choice = choose_lag(resid, data.x.to_numpy(), data.units, lag_bound(data.n_per_unit))
+            scores = (np.asarray(point.resid)[:, None] * data.x.to_numpy() if family == "gaussian"
+                      else np.asarray(point.model.score_obs(point.params)))
+            names_x = list(data.x.columns)
+            lag_choice = choose_lag(resid, data.x.to_numpy(), data.units,
+                                    lag_bound(data.n_per_unit), scores[:, : len(names_x)],
+                                    names_x.index("intercept") if "intercept" in names_x
+                                    else None)
             maxlags = lag_choice.maxlags
         cov_type, cov_kwds = _hac_kwargs(int(maxlags), data.units)
         kwargs: dict[str, Any] = {"cov_type": cov_type, "cov_kwds": cov_kwds}

@@ -1,6 +1,8 @@
 # Peer fit of a single-interruption segmented GLM for every family with an R counterpart, with
 # model-based or Newey-West standard errors.
 # Usage: Rscript family_errors.R <in.csv> <out.csv> <family> <errors: ols|newey> <t0> <lag> <K>
+#   lag "auto": floor(sandwich::bwNeweyWest(fit, kernel = "Bartlett", prewhite = FALSE)), the
+#   Newey & West (1994) plug-in rule (written as a "lag" row).
 #   family: poisson | quasipoisson | negbin (MASS::glm.nb) | binomial (quasibinomial, y out of
 #   trials). in.csv has t (0, 1, ..., n-1), y, and exposure (counts, log offset) or trials.
 #   link(E y) = b0 + b1*t + b2*D + b3*(t - t0)*D + K Fourier pairs (period 12), built here.
@@ -12,7 +14,7 @@ source(file.path(dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), 
 suppressPackageStartupMessages({library(MASS); library(sandwich); library(lmtest)})
 d <- read.csv(args[1])
 family <- args[3]; errors <- args[4]; t0 <- as.numeric(args[5])
-lag <- as.integer(args[6]); K <- as.integer(args[7])
+lag <- suppressWarnings(as.integer(args[6])); K <- as.integer(args[7])
 d$level <- as.numeric(d$t >= t0)
 d$slope <- (d$t - t0) * d$level
 rhs <- "t + level + slope"
@@ -33,10 +35,12 @@ if (family == "binomial") {
   fit <- glm(as.formula(paste("y ~", rhs)), family = fam, data = d,
              control = glm.control(epsilon = 1e-12, maxit = 100))
 }
+if (is.na(lag)) lag <- floor(bwNeweyWest(fit, kernel = "Bartlett", prewhite = FALSE))
 V <- if (errors == "newey") NeweyWest(fit, lag = lag, prewhite = FALSE, adjust = TRUE) else vcov(fit)
 se <- sqrt(diag(V))[1:4]
 dispersion <- if (family == "negbin") fit$theta else summary(fit)$dispersion
-out <- data.frame(term = c("intercept", "trend", "level_change", "trend_change", "dispersion"),
-                  estimate = c(unname(coef(fit)[1:4]), dispersion),
-                  std_err = c(unname(se), NA))
+out <- data.frame(term = c("intercept", "trend", "level_change", "trend_change", "dispersion",
+                           "lag"),
+                  estimate = c(unname(coef(fit)[1:4]), dispersion, lag),
+                  std_err = c(unname(se), NA, NA))
 write_estimates(out, args[2])
