@@ -325,3 +325,24 @@ def test_automatic_newey_west_lag_is_sandwich_bw_newey_west(tmp_path: Path, fami
         assert result.fit.maxlags == int(theirs.loc["lag", "estimate"])
     assert result.model_info()["maxlags_chosen_by"].startswith("Newey-West (1994) plug-in")
     compare(result.coefficients, theirs, label, se_rel=1e-6, intervals=False)
+
+
+@pytest.mark.parametrize(("order", "phase_in", "seed"), [(1, 0, 41), (1, 3, 42), (2, 0, 43)])
+def test_arima_errors_match_r_arima_ml(tmp_path: Path, order: int, phase_in: int,
+                                       seed: int) -> None:
+    """errors="arima": R's arima(method = "ML", reltol 1e-12) on a 96-month series, with
+    phase-in rows as missing values (NA) in R: estimates and AR coefficients to 1e-5, standard
+    errors to 1e-3 (R's var.coef is optim's numerical Hessian, good to ~1e-4)."""
+    frame = simulate_its_series(48, 48, **SYNTHETIC, sigma=2.0, rho=0.5, seed=seed)
+    r_frame = frame.rename(columns={"outcome": "y"})[["t", "y"]].copy()
+    r_frame.loc[(r_frame["t"] >= 48) & (r_frame["t"] < 48 + phase_in), "y"] = np.nan
+    theirs = run_r_on(tmp_path, "arima_ml.R", r_frame, 48, order)
+    result = fit_its(frame, outcome="outcome", time="period", interruptions=[49],
+                     errors="arima", maxlags=order, phase_in=phase_in)
+    ours = result.coefficients
+    for term in EFFECTS:
+        mine = ours.loc[term if term in ours.index else f"{term}[49]"]
+        close(mine["estimate"], theirs.loc[term, "estimate"], 1e-5)
+        assert mine["std_err"] == pytest.approx(theirs.loc[term, "std_err"], rel=1e-3)
+    for j, value in enumerate(result.model_info()["ar_params"]):
+        close(value, theirs.loc[f"ar{j + 1}", "estimate"], 1e-5)

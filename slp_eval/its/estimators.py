@@ -1,11 +1,11 @@
-"""Fitting one design by family and error structure, all through statsmodels.
+"""Fitting one design by family and error structure: statsmodels, and REML / ML for AR errors.
 
 - gaussian + "ols": `OLS`; + "newey-west": `OLS` with HAC covariance (Bartlett kernel, the lag
   given or chosen, `use_correction=True`: the n/(n-k) scaling of Stata's `newey`; t statistics on
   n-k df, as `newey`); comparison series use `cov_type="hac-panel"` (autocovariances within unit).
 - gaussian + "ar": REML AR(p) then GLS (see `reml.py`), with Kenward-Roger, Satterthwaite or
-  plain t inference (`small_sample.py`); + "arima": `SARIMAX` with the design
-  as exog and AR(p) errors (rows outside the fit are missing values for the Kalman filter).
+  plain t inference (`small_sample.py`); + "arima": exact ML of the regression with AR(p)
+  errors and z inference, as R's arima (`ar_ml.py`).
 - "poisson": `GLM` Poisson; "quasipoisson": the same with the dispersion from Pearson chi2/df
   (`scale="X2"`, R's quasipoisson); "binomial": `GLM` Binomial (successes/trials as a
   proportion with `var_weights=trials`, or proportions) with Pearson-chi2 dispersion
@@ -25,11 +25,10 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
-from statsmodels.regression.linear_model import yule_walker
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, SpecificationWarning
-from statsmodels.tsa.statespace.sarimax import SARIMAX
+from statsmodels.tools.sm_exceptions import SpecificationWarning
 
 from slp_eval.errors import ModelInputError
+from slp_eval.its.ar_ml import fit_ar_ml
 from slp_eval.its.lags import LagChoice, choose_lag, lag_bound
 from slp_eval.its.reml import blocks_of, fit_ar_reml, near_unit_root
 from slp_eval.its.small_sample import SmallSample
@@ -61,7 +60,7 @@ class Estimate:
 
 @dataclass(frozen=True)
 class FitData:
-    """Arrays of the rows in the fit (and, for SARIMAX, of every row)."""
+    """Arrays of the rows in the fit."""
 
     y: pd.Series
     x: pd.DataFrame
@@ -70,8 +69,6 @@ class FitData:
     log_offset: np.ndarray | None
     trials: np.ndarray | None
     n_per_unit: int
-    y_all: pd.Series  # every row, NaN where the row is outside the fit (SARIMAX only)
-    x_all: pd.DataFrame
 
 
 def _table(result: Any, names: list[str], alpha: float) -> pd.DataFrame:
@@ -191,30 +188,15 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
             cov = pd.DataFrame(adjusted.cov, index=names, columns=names)
             return Estimate(result, table, cov, float(result.df_resid), resid, dexog, order,
                             None, link, extra, adjusted)
-        else:
-            # Start from OLS and Yule-Walker AR coefficients: the default start leaves the
-            # optimiser short of the maximum on trending series (checked against R's arima).
-            ols = sm.OLS(data.y, data.x).fit()
-            ar_start, sigma = yule_walker(np.asarray(ols.resid), order=order, result_object=False)
-            model = SARIMAX(data.y_all.to_numpy(), exog=data.x_all.to_numpy(),
-                            order=(order, 0, 0), trend="n")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                result = model.fit(start_params=np.r_[ols.params, ar_start, sigma**2],
-                                   method="bfgs", gtol=1e-8, maxiter=2000, disp=False,
-                                   cov_type="approx")
-            extra["converged"] = bool(result.mle_retvals.get("converged", False))
-            ar = np.asarray(result.params)[len(names): len(names) + order]
-            extra.update(ar_params=ar.tolist(), sigma2=float(np.asarray(result.params)[-1]),
-                         near_unit_root=near_unit_root(ar))
-            resid = np.asarray(result.resid)[np.isfinite(data.y_all.to_numpy())]
-            dexog = data.x.to_numpy()
-        table = _table(result, names, alpha)
-        cov = pd.DataFrame(np.asarray(result.cov_params())[: len(names), : len(names)],
-                           index=names, columns=names)
-        df = float(result.df_resid) if getattr(result, "use_t", False) else None
-        return Estimate(result, table, cov, df, resid, dexog, order, None, link, extra)
-
+        ml = fit_ar_ml(data.y, data.x, data.t, order=order)
+        extra.update(ar_params=ml.ar_params.tolist(), sigma2=ml.sigma2,
+                     near_unit_root=near_unit_root(ml.ar_params),
+                     converged=bool(np.all(np.isfinite(ml.cov))
+                                    and np.all(np.linalg.eigvalsh(ml.cov) > 0)))
+        k = len(names)
+        cov = pd.DataFrame(ml.cov[:k, :k], index=names, columns=names)
+        return Estimate(ml, ml.table(names, alpha), cov, None, ml.resid, data.x.to_numpy(),
+                        order, None, link, extra)
     # OLS and GLMs: one point fit, then the covariance asked for.
     if family == "gaussian":
         base = sm.OLS(data.y, data.x)

@@ -181,10 +181,7 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
         units=unit_codes[in_fit] if unit_codes is not None else None,
         log_offset=log_offset[in_fit] if log_offset is not None else None,
         trials=n_trials[in_fit] if n_trials is not None else None,
-        n_per_unit=int(in_fit[treated_mask].sum()),
-        # SARIMAX runs through every period; where y is missing the regressors do not enter
-        # the likelihood, so a missing covariate there is set to 0 rather than failing.
-        y_all=y_series.where(in_fit), x_all=design.fillna(0.0))
+        n_per_unit=int(in_fit[treated_mask].sum()))
     series = SeriesFrame(
         rows=rows, unit=unit_codes, treated=treated_mask, ordinal=ordinals, t=t,
         period=periods, observed=y, exposure=exposure, trials=n_trials, in_fit=in_fit,

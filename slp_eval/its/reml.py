@@ -27,6 +27,7 @@ the edge of the range is reported (`at_bound`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -205,8 +206,8 @@ class Gram:
 
     def __init__(self, y: np.ndarray, x: np.ndarray, t: np.ndarray, blocks: list[np.ndarray],
                  order: int) -> None:
-        resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
-        z = np.column_stack([resid, x])
+        self.b_ols = np.linalg.lstsq(x, y, rcond=None)[0]
+        z = np.column_stack([y - x @ self.b_ols, x])
         self.n, self.k, self.order = x.shape[0], x.shape[1], order
         self.first: list[np.ndarray] = []  # AR(1): each unit's first row
         # AR(1), per step d: count, then cross products of (previous row, difference, sum)
@@ -316,17 +317,17 @@ class ARFit:
     gram: Gram
 
 
-def _search_ar1(gram: Gram) -> tuple[np.ndarray, float]:
+def search_ar1(objective: Callable[[np.ndarray], float]) -> tuple[np.ndarray, float]:
     """Profile on `RHO_GRID`, then Brent's method between the neighbours of every local
     maximum of the grid (the profile can have an interior peak and a higher edge, or the
     reverse), keeping the best."""
-    values = np.array([neg_profile_reml(np.array([r]), gram) for r in RHO_GRID])
+    values = np.array([objective(np.array([r])) for r in RHO_GRID])
     padded = np.r_[np.inf, values, np.inf]
     peaks = np.flatnonzero((values <= padded[:-2]) & (values <= padded[2:]))
     best_rho, best_value = float(RHO_GRID[np.argmin(values)]), float(values.min())
     for i in peaks:
         low, high = RHO_GRID[max(i - 1, 0)], RHO_GRID[min(i + 1, len(RHO_GRID) - 1)]
-        found = optimize.minimize_scalar(lambda r: neg_profile_reml(np.array([r]), gram),
+        found = optimize.minimize_scalar(lambda r: objective(np.array([r])),
                                          bounds=(low, high), method="bounded",
                                          options={"xatol": 1e-10})
         if found.fun < best_value:
@@ -334,10 +335,12 @@ def _search_ar1(gram: Gram) -> tuple[np.ndarray, float]:
     return np.array([best_rho]), best_value
 
 
-def _search_arp(gram: Gram, y: np.ndarray, x: np.ndarray,
-                order: int) -> tuple[np.ndarray, float]:
+def search_arp(profile: Callable[[np.ndarray], float], y: np.ndarray, x: np.ndarray,
+               order: int) -> tuple[np.ndarray, float]:
+    """BFGS in the unconstrained parametrisation from the best points of a PACF grid (p <= 2)
+    or from zero and Yule-Walker values."""
     def objective(u: np.ndarray) -> float:
-        return neg_profile_reml(constrain_stationary_univariate(u), gram)
+        return profile(constrain_stationary_univariate(u))
 
     if order <= 2:
         grid = np.linspace(-0.8, 0.8, 9)
@@ -373,10 +376,10 @@ def fit_ar_reml(y: pd.Series, x: pd.DataFrame, t: np.ndarray, order: int = 1,
     blocks = blocks_of(units, len(y))
     gram = Gram(y, xv, t, blocks, order)
     if order == 1:
-        ar, value = _search_ar1(gram)
+        ar, value = search_ar1(lambda a: neg_profile_reml(a, gram))
         at_bound = bool(abs(ar[0]) >= RHO_BOUND - 1e-6)
     else:
-        ar, value = _search_arp(gram, y, xv, order)
+        ar, value = search_arp(lambda a: neg_profile_reml(a, gram), y, xv, order)
         at_bound = near_unit_root(ar)
     wd = whiten(ar, y, xv, t, blocks)
     result = OLS(wd.ys, pd.DataFrame(wd.xs, columns=names)).fit(use_t=True)

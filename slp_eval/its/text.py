@@ -162,8 +162,9 @@ def methods_text(result: ITSResult) -> str:
         text.append(_small_sample_text(result))
     elif spec.errors == "arima":
         text.append(f"Errors were modelled as an AR({len(info['ar_params'])}) process in a "
-                    "regression with ARIMA errors estimated by maximum likelihood (state-space "
-                    "SARIMAX).")
+                    "regression with AR errors estimated by exact maximum likelihood (as R's "
+                    "arima with method='ML'), with normal-theory intervals from the observed "
+                    "information.")
     else:
         text.append("Standard errors were model-based, assuming independent errors.")
     if spec.seasonality == "month":
