@@ -142,12 +142,13 @@ def _negbin_alpha(data: FitData, extra: dict[str, Any]) -> float:
     mu = poisson.mu
     alpha0 = max(1e-4, float(np.mean(((data.y - mu) ** 2 - mu) / mu**2)))
     model = NegativeBinomial(data.y, data.x, offset=data.log_offset)
-    ml = model.fit(start_params=np.r_[poisson.params, alpha0], method="bfgs", disp=False,
-                   maxiter=2000, gtol=1e-10, warn_convergence=False)
-    # BFGS can stop with a precision loss short of the maximum (score for alpha ~30 on a
-    # 60-point series, theta 0.2% off MASS::glm.nb): Newton steps from there finish the job.
     with warnings.catch_warnings():
+        # trial steps of the line search can reach log(0); the optimum is checked below
         warnings.simplefilter("ignore", RuntimeWarning)
+        ml = model.fit(start_params=np.r_[poisson.params, alpha0], method="bfgs", disp=False,
+                       maxiter=2000, gtol=1e-10, warn_convergence=False)
+        # BFGS can stop with a precision loss short of the maximum (score for alpha ~30 on a
+        # 60-point series, theta 0.2% off MASS::glm.nb): Newton steps from there finish it.
         newton = model.fit(start_params=ml.params, method="newton", disp=False, maxiter=100,
                            tol=1e-12, warn_convergence=False)
     if np.all(np.isfinite(newton.params)) and newton.llf >= ml.llf:

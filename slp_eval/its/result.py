@@ -116,8 +116,10 @@ class ITSResult:
 
     @cached_property
     def coefficients(self) -> pd.DataFrame:
-        """Estimates indexed by term: estimate, std_err, ci_low, ci_high, p_value (+ ratio,
-        ratio_ci_low, ratio_ci_high for log and logit links: rate or odds ratios)."""
+        """Estimates indexed by term: estimate, std_err, ci_low, ci_high, p_value, df (the
+        t reference's degrees of freedom of each term: n - k, or Kenward-Roger / Satterthwaite
+        df with errors="ar"; NaN for z inference) (+ ratio, ratio_ci_low, ratio_ci_high for log
+        and logit links: rate or odds ratios)."""
         table = self.fit.table.copy()
         if self.fit.link != "identity":
             table["ratio"] = np.exp(table["estimate"])
