@@ -90,7 +90,12 @@ def _dense_kr(y: np.ndarray, x: np.ndarray, t: np.ndarray, theta: np.ndarray,
     for c in contrasts:
         g = np.array([(var(theta + np.eye(m)[i] * h, c) - var(theta - np.eye(m)[i] * h, c))
                       / (2 * h) for i in range(m)])
-        kr.append(2 * (c @ phi_a @ c) ** 2 / (g @ w @ g))
+        # Kenward & Roger (1997) with Theta from the unadjusted Phi (SAS, pbkrtest, mmrm):
+        # for one contrast lambda = 1 and m = 2 / A1, A1 = (g' W g) / (c' Phi c)^2
+        theta_phi = np.outer(c, c) / (c @ phi @ c) @ phi
+        a1 = sum(w[i, j] * np.trace(theta_phi @ p_mats[i] @ phi)
+                 * np.trace(theta_phi @ p_mats[j] @ phi) for i in range(m) for j in range(m))
+        kr.append(2 / a1)
         satt.append(2 * (c @ phi @ c) ** 2 / (g @ w @ g))
     return phi_a, np.array(kr), np.array(satt)
 

@@ -15,7 +15,11 @@ intervals too narrow (issue 9: 0.83-0.94 coverage at n = 24-48).
       Phi_A = Phi + 2 Phi Lambda Phi,  Lambda = sum_ij W_ij (Q_ij - P_i Phi P_j),
       P_i = X' (dSigma^-1/dtheta_i) X,  Q_ij = X' Sigma^-1 Sigma_i Sigma^-1 Sigma_j Sigma^-1 X,
   without the second-derivative term R_ij, and for a single contrast (where the KR scale
-  factor lambda is exactly 1) the df m(l) = 2 (l' Phi_A l)^2 / (g' W g).
+  factor lambda is exactly 1 and Theta = l (l' Phi l)^-1 l' is built from the unadjusted Phi,
+  as in the paper, SAS, pbkrtest and mmrm) the df m(l) = 2 (l' Phi l)^2 / (g' W g): the
+  Satterthwaite df, with the wider covariance Phi_A. W is the inverse observed information, as
+  SAS without SCORING and R mmrm (pbkrtest uses the expected one; on 300 series of n = 24 the
+  two differ in coverage by <= 0.005).
 - "none": Phi and t on n - k.
 
 With theta = sigma^2 alone (uncorrelated errors, or phi held at a bound of its range) both
@@ -65,7 +69,7 @@ class SmallSample:
         if self.method == "none":
             return np.full(len(rows), self.df_resid)
         g = np.column_stack([np.einsum("ij,jk,ik->i", rows, d, rows) for d in self.dphi])
-        var = np.einsum("ij,jk,ik->i", rows, self.cov, rows)
+        var = np.einsum("ij,jk,ik->i", rows, self.phi, rows)
         denominator = np.einsum("ij,jk,ik->i", g, self.w, g)
         with np.errstate(divide="ignore", invalid="ignore"):
             df = np.where(denominator > 0, 2.0 * var**2 / denominator, np.inf)

@@ -207,8 +207,9 @@ def _small_sample_text(result: ITSResult) -> str:
         text = ("Intervals and p-values used the first-order Kenward-Roger small-sample "
                 "correction (Kenward & Roger 1997; SAS DDFM=KR(FIRSTORDER)): the covariance of "
                 "the coefficients inflated for the uncertainty in the estimated autocorrelation "
-                "and variance, and a t reference with Satterthwaite-type degrees of freedom for "
-                f"each coefficient and effect ({span} for the coefficients).")
+                "and variance, and a t reference with Kenward-Roger degrees of freedom (for one "
+                f"contrast, Satterthwaite's) for each coefficient and effect ({span} for the "
+                "coefficients).")
     else:
         text = ("Intervals and p-values used t references with Satterthwaite (1946) degrees of "
                 f"freedom for each coefficient and effect ({span} for the coefficients), from "
