@@ -36,7 +36,8 @@ def _counts(n: int = 48, cut: int = 24) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def gaussian_fit():
-    return fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", maxlags=2)
+    return fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07",
+                   errors="newey-west", maxlags=2)
 
 
 @pytest.fixture(scope="module")
@@ -244,13 +245,14 @@ def test_summary_closes_with_the_effect_at_the_last_period_or_the_sum_of_counts(
 
 def test_outcome_label_words_the_summary_methods_and_figure() -> None:
     label = "the percentage of the cohort placed in south London"
-    fit = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", maxlags=2,
-                  outcome_label=label)
+    fit = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07",
+                  errors="newey-west", maxlags=2, outcome_label=label)
     assert fit.summary().startswith(f"Before 2020-07, {label} rose by ")
     assert f"monthly observations of {label}" in fit.methods_text()
     ax = fit.plot().axes[0]
     assert ax.get_ylabel() == label and ax.get_title() == f"Interrupted time series: {label}"
-    plain = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", maxlags=2)
+    plain = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07",
+                    errors="newey-west", maxlags=2)
     assert fit.coefficients.equals(plain.coefficients)
     with pytest.raises(ParameterError, match=re.escape(
             "outcome_label must be a non-empty string or None, got ' '")):
@@ -258,10 +260,11 @@ def test_outcome_label_words_the_summary_methods_and_figure() -> None:
 
 
 def test_methods_text_reports_lag_choice_and_estimators() -> None:
-    chosen = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07")
+    chosen = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07",
+                     errors="newey-west")
     text = chosen.methods_text()
     assert "Newey-West (Bartlett kernel)" in text
-    assert f"with {chosen.fit.maxlags} lag(s), chosen as the last lag of the unbroken run" in text
+    assert f"with {chosen.fit.maxlags} lag(s), chosen as the Newey-West (1994) plug-in" in text
     assert "n/(n-k)" in text and "statsmodels" in text
     ar = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", errors="ar")
     assert "restricted maximum likelihood" in ar.methods_text()

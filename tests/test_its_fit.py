@@ -58,7 +58,8 @@ def synthetic_ar() -> pd.DataFrame:
 def test_prop99_newey_west_lag1_reproduces_stata_itsa(california: pd.DataFrame) -> None:
     """Linden (2015): itsa cigsale, single trperiod(1989) lag(1). R: coeftest(m, NeweyWest(m,
     lag=1, prewhite=FALSE, adjust=TRUE)) gives the same digits."""
-    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989, maxlags=1)
+    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989,
+                     errors="newey-west", maxlags=1)
     table = result.coefficients
     assert list(table.index) == ["intercept", "trend", "level_change[1989]",
                                  "trend_change[1989]"]
@@ -78,20 +79,45 @@ def test_prop99_newey_west_lag1_reproduces_stata_itsa(california: pd.DataFrame) 
     assert result.design.columns.tolist() == list(expected)
 
 
-def test_prop99_lag_chosen_by_test_is_one(california: pd.DataFrame) -> None:
-    """Linden (2015) found first-order autocorrelation only (actest), hence lag(1)."""
-    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989)
-    assert result.fit.maxlags == 1
+def test_prop99_automatic_lag_is_the_newey_west_1994_plug_in(california: pd.DataFrame) -> None:
+    """R: floor(sandwich::bwNeweyWest(lm(cigsale ~ t + x + xt), kernel = "Bartlett",
+    prewhite = FALSE)) = floor(2.975040413) = 2. The lag-specific Breusch-Godfrey tests
+    (Linden 2015's actest: first-order autocorrelation only) are reported beside it."""
+    result = fit_its(california, outcome="cigsale", time="year", interruptions=1989,
+                     errors="newey-west")
+    assert result.fit.maxlags == 2
+    how = result.model_info()["maxlags_chosen_by"]
+    assert how.startswith("Newey-West (1994) plug-in rule (Bartlett kernel, no prewhitening")
+    assert "bandwidth 2.98" in how
     tests = result.fit.lag_choice.tests
     assert tests.loc[tests["lag"] == 1, "p_value"].item() < 0.001
     assert (tests.loc[tests["lag"] > 1, "p_value"] > 0.05).all()
-    assert result.model_info()["maxlags_chosen_by"].startswith("last lag of the unbroken run")
+
+
+def test_automatic_lag_is_not_zero_when_breusch_godfrey_rejects() -> None:
+    """A series whose plug-in bandwidth is below 1 but whose residuals fail the
+    Breusch-Godfrey test: lag 1, and the method says why."""
+    from slp_eval.power import simulate_its_series
+
+    for seed in range(200):
+        frame = simulate_its_series(12, 12, intercept=0.0, trend=0.0, level_change=0.0,
+                                    trend_change=0.0, sigma=1.0, rho=0.2, seed=seed)
+        result = fit_its(frame, outcome="outcome", time="period", interruptions=[13],
+                         errors="newey-west")
+        if "raised to lag 1" in result.model_info()["maxlags_chosen_by"]:
+            break
+    else:
+        pytest.fail("no series in 200 had a plug-in lag 0 and a significant Breusch-Godfrey test")
+    assert result.fit.maxlags == 1
+    assert "bandwidth 0." in result.model_info()["maxlags_chosen_by"]
+    bg = result.diagnostics().tests.set_index("test").loc["breusch_godfrey", "p_value"]
+    assert bg < 0.05
 
 
 def test_newey_west_lag3_matches_r_sandwich() -> None:
     """R: NeweyWest(lm(y ~ t + x + xt), lag = 3, prewhite = FALSE, adjust = TRUE)."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     maxlags=3)
+                     errors="newey-west", maxlags=3)
     table = result.coefficients
     expected = {"intercept": (9.9169906152711, 0.3310568366904),
                 "trend": (0.1030587551835, 0.0116703307162),
@@ -105,7 +131,7 @@ def test_newey_west_lag3_matches_r_sandwich() -> None:
 def test_ar1_reml_gls_matches_nlme() -> None:
     """R: gls(y ~ t + x + xt, correlation = corAR1(), method = "REML"); Phi 0.244069489015."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     errors="ar")
+                     errors="ar", small_sample="none")
     table = result.coefficients
     expected = {"intercept": (9.8675006570379, 0.4548186942582),
                 "trend": (0.1049138098029, 0.0165848563065),
@@ -122,7 +148,7 @@ def test_ar1_reml_gls_matches_nlme() -> None:
 def test_ar2_reml_gls_matches_nlme_corarma() -> None:
     """R: gls(..., correlation = corARMA(p = 2), method = "REML")."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     errors="ar", maxlags=2)
+                     errors="ar", small_sample="none", maxlags=2)
     table = result.coefficients
     assert table.loc["level_change[2019-01]", "estimate"] == pytest.approx(2.0389267917259,
                                                                            abs=1e-5)
@@ -134,7 +160,7 @@ def test_ar2_reml_gls_matches_nlme_corarma() -> None:
 
 def test_arima_errors_match_r_arima_ml() -> None:
     """R 4.2.2: arima(y, order = c(1, 0, 0), xreg = cbind(t, x, xt), method = "ML") on the series
-    above (tests/peer/arima_ml.R): level change 1.9225747795, SE 0.5934405465; trend change
+    above (tests/peer/arima_ml_ar1.R): level change 1.9225747795, SE 0.5934405465; trend change
     0.0431361143, SE 0.0217763937; ar1 0.1919109387. Asserted to 1e-4 relative: both are
     numerical maxima of the same exact likelihood (SARIMAX's Kalman filter, R's), whose
     optimisers stop ~2e-5 apart in the estimates (ours 1.922621, SE 0.593442)."""
@@ -168,7 +194,7 @@ ARIMA_SERIES = [("synthetic_ar", None), ("seed 11, 48 + 48, rho 0.5", (48, 48, 0
 @pytest.mark.parametrize(("label", "design"), ARIMA_SERIES, ids=[s[0] for s in ARIMA_SERIES])
 def test_arima_errors_match_r_arima_ml_live(label: str, design: tuple | None,
                                             tmp_path: Path) -> None:
-    """Live peer: tests/peer/arima_ml.R fits the same series with R's arima(method = "ML") and
+    """Live peer: tests/peer/arima_ml_ar1.R fits the same series with R's arima(method = "ML") and
     its own design matrix; estimates, SEs, z intervals and the z statistics behind the p-values
     agree to 1e-4 relative (to max(1, |value|) for estimates and bounds): the two optimisers'
     stopping tolerance."""
@@ -188,7 +214,7 @@ def test_arima_errors_match_r_arima_ml_live(label: str, design: tuple | None,
         label_term = str(n_pre + 1)
     source, out = tmp_path / "series.csv", tmp_path / "arima.csv"
     frame.to_csv(source, index=False, float_format="%.17g")
-    subprocess.run(["Rscript", str(PEER / "arima_ml.R"), str(source), str(out), str(n_pre)],
+    subprocess.run(["Rscript", str(PEER / "arima_ml_ar1.R"), str(source), str(out), str(n_pre)],
                    check=True, capture_output=True, timeout=120)
     theirs = pd.read_csv(out).set_index("term")
     ours = result.coefficients
@@ -244,10 +270,10 @@ def test_negative_binomial_matches_mass_glm_nb(sicily: pd.DataFrame) -> None:
     assert table.loc["level_change[37]", "estimate"] == pytest.approx(-0.114788993608868,
                                                                       abs=1e-5)
     assert table.loc["trend", "estimate"] == pytest.approx(0.004894960323111, abs=1e-6)
-    # glm.nb treats theta as known when computing SEs; statsmodels inverts the full observed
-    # information including alpha, which moves the SE by about 0.2%.
-    assert table.loc["level_change[37]", "std_err"] == pytest.approx(0.03340252628464, rel=5e-3)
-    assert result.fit.extra["negbin_alpha"] == pytest.approx(1 / 356.58220823, rel=1e-4)
+    # glm.nb treats theta as known when computing SEs (the Fisher information of beta), as
+    # slp-eval's GLM with alpha fixed at its ML estimate.
+    assert table.loc["level_change[37]", "std_err"] == pytest.approx(0.03340252628464, rel=1e-7)
+    assert result.fit.extra["negbin_alpha"] == pytest.approx(1 / 356.58220823, rel=1e-7)
     assert "alpha" not in table.index
 
 
@@ -287,17 +313,17 @@ def test_comparison_series_terms_and_panel_hac(california: pd.DataFrame) -> None
     controls = panel[panel["state"].isin(["Colorado", "Connecticut", "Montana", "Nevada",
                                           "Utah", "California"])]
     result = fit_its(controls, outcome="cigsale", time="year", interruptions=1989,
-                     group="state", treated="California", maxlags=1)
+                     group="state", treated="California", errors="newey-west", maxlags=1)
     table = result.coefficients
     assert list(table.index) == [
         "intercept", "trend", "level_change[1989]", "trend_change[1989]", "group",
         "group:trend", "group:level_change[1989]", "group:trend_change[1989]"]
     treated = fit_its(california, outcome="cigsale", time="year", interruptions=1989,
-                      maxlags=1).coefficients
+                      errors="newey-west", maxlags=1).coefficients
     mean_controls = (controls[controls["state"] != "California"].groupby("year", as_index=False)
                      ["cigsale"].mean())
     control = fit_its(mean_controls, outcome="cigsale", time="year", interruptions=1989,
-                      maxlags=1).coefficients
+                      errors="newey-west", maxlags=1).coefficients
     for term in ("level_change[1989]", "trend_change[1989]"):
         difference = treated.loc[term, "estimate"] - control.loc[term, "estimate"]
         assert table.loc[f"group:{term}", "estimate"] == pytest.approx(difference, abs=1e-9)
@@ -317,7 +343,7 @@ def test_panel_ar1_matches_nlme_within_unit_corar1() -> None:
     data = panel[panel["state"].isin(["California", "Colorado", "Connecticut", "Montana",
                                       "Nevada", "Utah"])]
     result = fit_its(data, outcome="cigsale", time="year", interruptions=1989, group="state",
-                     treated="California", errors="ar")
+                     treated="California", errors="ar", small_sample="none")
     table = result.coefficients
     expected = {"group:level_change[1989]": (-4.709737090958, 4.993875853666),
                 "group:trend_change[1989]": (-1.176407715226, 1.856201988334),
@@ -333,7 +359,7 @@ def test_ar1_with_phase_in_keeps_time_distances_like_nlme() -> None:
     gls(y ~ t + x + xt, data = d[!(d$t %in% 48:50), ], correlation = corAR1(form = ~ t),
     method = "REML")."""
     result = fit_its(synthetic_ar(), outcome="y", time="month", interruptions="2019-01",
-                     errors="ar", phase_in=3)
+                     errors="ar", small_sample="none", phase_in=3)
     table = result.coefficients
     assert table.loc["level_change[2019-01]", "estimate"] == pytest.approx(2.1984204699849,
                                                                            abs=1e-6)

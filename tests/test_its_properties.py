@@ -85,7 +85,8 @@ def test_shifting_the_outcome_moves_only_the_intercept(shift: float, errors: str
 def test_scaling_the_outcome_scales_estimates_and_errors(scale: float, n: int) -> None:
     t = np.arange(n)
     data = pd.DataFrame({"year": 1900 + t, "y": 3 + 0.2 * t + _noise(n)})
-    kwargs = {"outcome": "y", "time": "year", "interruptions": 1900 + n // 2, "maxlags": 1}
+    kwargs = {"outcome": "y", "time": "year", "interruptions": 1900 + n // 2,
+              "errors": "newey-west", "maxlags": 1}
     base = fit_its(data, **kwargs).coefficients
     scaled = fit_its(data.assign(y=data["y"] * scale), **kwargs).coefficients
     np.testing.assert_allclose(scaled["estimate"], base["estimate"] * scale, rtol=1e-7,

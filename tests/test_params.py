@@ -36,7 +36,8 @@ def test_good_file_loads_and_resolves_paths_against_its_folder(folder: Path) -> 
     params = load_params(write(folder, GOOD))
     assert params.analysis == "its"
     assert params.data.path == (folder / "series.csv").resolve()
-    assert params.errors == "newey-west" and params.disclosure.apply is True
+    assert params.errors == "ar" and params.small_sample == "kenward-roger"
+    assert params.disclosure.apply is True
 
 
 BAD_CASES = {
@@ -134,3 +135,16 @@ def test_every_kind_has_a_model_a_schema_and_a_template(kind: str) -> None:
 def test_params_schema_offers_one_alternative_per_kind() -> None:
     schema = params_schema()
     assert len(schema["oneOf"]) == len(KINDS)
+
+
+def test_its_error_model_defaults_follow_the_family(folder: Path) -> None:
+    """Unset errors: 'ar' with Kenward-Roger for gaussian series; 'newey-west' (and no
+    small_sample) for count families, which cannot take 'ar'; small_sample with another error
+    model is refused."""
+    counts = load_params(write(folder, GOOD + "family: poisson\n"))
+    assert counts.errors == "newey-west" and counts.small_sample is None
+    ols = load_params(write(folder, GOOD + "errors: ols\n"))
+    assert ols.small_sample is None
+    with pytest.raises(ParameterError, match="small_sample 'satterthwaite' applies only to "
+                                             "errors 'ar'; got errors 'ols'"):
+        load_params(write(folder, GOOD + "errors: ols\nsmall_sample: satterthwaite\n"))

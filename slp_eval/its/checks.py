@@ -15,6 +15,9 @@ FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "negbin", "b
 ERRORS: tuple[str, ...] = ("ols", "newey-west", "ar", "arima")
 IMPACTS: tuple[str, ...] = ("level", "trend", "level+trend")
 COUNT_FAMILIES: tuple[str, ...] = ("poisson", "quasipoisson", "negbin")
+SMALL_SAMPLE: tuple[str, ...] = ("kenward-roger", "satterthwaite", "none")
+#: Error models `small_sample` applies to.
+SMALL_SAMPLE_ERRORS: tuple[str, ...] = ("ar",)
 #: Fewest fitted periods allowed in any segment (before, between and after interruptions).
 MIN_SEGMENT_POINTS = 3
 
@@ -31,7 +34,7 @@ def check_choice(argument: str, value: object, allowed: Sequence[str]) -> None:
 
 def check_arguments(*, family: str, errors: str, impact: str, maxlags: object, phase_in: object,
                     alpha: object, trials: str | None, group: str | None,
-                    treated: object) -> None:
+                    treated: object, small_sample: object = None) -> None:
     """Check the plain (non-data) arguments of `fit_its`."""
     check_choice("family", family, FAMILIES)
     check_choice("errors", errors, ERRORS)
@@ -45,6 +48,13 @@ def check_arguments(*, family: str, errors: str, impact: str, maxlags: object, p
     if errors in ("ar", "arima") and maxlags == 0:
         raise ParameterError(f"maxlags=0 gives no autoregressive order for errors={errors!r} "
                              "(rule: AR order >= 1, or None for AR(1))")
+    if small_sample is not None:
+        if errors not in SMALL_SAMPLE_ERRORS:
+            raise ParameterError(
+                f"small_sample={small_sample!r} applies only to errors="
+                f"{' or '.join(map(repr, SMALL_SAMPLE_ERRORS))} (REML AR errors); got "
+                f"errors={errors!r} (leave small_sample unset)")
+        check_choice("small_sample", small_sample, SMALL_SAMPLE)
     if isinstance(phase_in, bool) or not isinstance(phase_in, int | np.integer) or phase_in < 0:
         raise ParameterError(f"phase_in={phase_in!r} must be a non-negative integer number of periods")
     if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
@@ -160,3 +170,16 @@ def check_segments(names: Sequence[str], counts: Sequence[int]) -> None:
                 f"segment '{name}' has {count} fitted period{'s' if count != 1 else ''} "
                 f"(rule: each segment needs at least {MIN_SEGMENT_POINTS}; phase-in and dropped "
                 "rows do not count)")
+
+
+def check_ar_length(errors: str, order: int, rows_per_unit: Sequence[int], k: int) -> None:
+    """AR(p) errors need more than p rows in every unit and at least k + p + 1 rows in all
+    (k design terms, p AR parameters and the innovation variance)."""
+    n = int(sum(rows_per_unit))
+    if n < k + order + 1 or min(rows_per_unit) <= order:
+        raise ModelInputError(
+            f"errors={errors!r} with AR order {order} needs at least {k + order + 1} fitted "
+            f"rows and more than {order} in each series (rule: rows >= design terms ({k}) + AR "
+            f"order + 1); the fit has {n} rows"
+            + (f", the shortest series {min(rows_per_unit)}" if len(rows_per_unit) > 1 else "")
+            + " (use a lower maxlags or errors='ols')")

@@ -74,13 +74,14 @@ def _segments(positions: np.ndarray, in_fit: np.ndarray, interruptions: list[Int
 
 def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, impact: str,
             family: str, errors: str, maxlags: int | None, seasonality: Seasonality,
+            small_sample: str | None,
             offset: str | None, trials: str | None, group: str | None, treated: Any,
             phase_in: int, covariates: Sequence[str], alpha: float,
             dropna: bool) -> Prepared:
     """Validate every argument and the data, and build the design (see `fit_its`)."""
     checks.check_arguments(family=family, errors=errors, impact=impact, maxlags=maxlags,
                            phase_in=phase_in, alpha=alpha, trials=trials, group=group,
-                           treated=treated)
+                           treated=treated, small_sample=small_sample)
     if isinstance(covariates, str) or not all(isinstance(c, str) for c in covariates):
         raise ParameterError(f"covariates={covariates!r} must be a list of column names")
     columns = {"outcome": outcome, "time": time, "offset": offset, "trials": trials,
@@ -165,6 +166,13 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
             f"the design has {design.shape[1]} terms but rank {rank} on the fitted rows: some "
             f"terms are collinear (terms: {', '.join(design.columns)})")
 
+    if errors in ("ar", "arima"):
+        units_in_fit = [int(in_fit[treated_mask].sum())] + (
+            [] if units is None else
+            [int((in_fit & (units[order] == u)).sum()) for u in dict.fromkeys(units.tolist())
+             if u != treated])
+        checks.check_ar_length(errors, 1 if maxlags is None else int(maxlags), units_in_fit,
+                               design.shape[1])
     log_offset = np.log(exposure) if exposure is not None else None
     unit_codes = units[order] if units is not None else None
     y_series = pd.Series(y, index=rows, name=outcome)
@@ -173,10 +181,7 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
         units=unit_codes[in_fit] if unit_codes is not None else None,
         log_offset=log_offset[in_fit] if log_offset is not None else None,
         trials=n_trials[in_fit] if n_trials is not None else None,
-        n_per_unit=int(in_fit[treated_mask].sum()),
-        # SARIMAX runs through every period; where y is missing the regressors do not enter
-        # the likelihood, so a missing covariate there is set to 0 rather than failing.
-        y_all=y_series.where(in_fit), x_all=design.fillna(0.0))
+        n_per_unit=int(in_fit[treated_mask].sum()))
     series = SeriesFrame(
         rows=rows, unit=unit_codes, treated=treated_mask, ordinal=ordinals, t=t,
         period=periods, observed=y, exposure=exposure, trials=n_trials, in_fit=in_fit,
@@ -185,8 +190,9 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
 
 
 def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
-            impact: str = "level+trend", family: str = "gaussian", errors: str = "newey-west",
-            maxlags: int | None = None, seasonality: Seasonality = None,
+            impact: str = "level+trend", family: str = "gaussian", errors: str | None = None,
+            maxlags: int | None = None, small_sample: str | None = None,
+            seasonality: Seasonality = None,
             offset: str | None = None, trials: str | None = None, group: str | None = None,
             treated: Hashable | None = None, phase_in: int = 0, covariates: Sequence[str] = (),
             alpha: float = 0.05, dropna: bool = False,
@@ -208,8 +214,14 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
         (for a datetime column, give "2020-08-03" rather than a Timestamp for a short label).
     impact: "level", "trend" or "level+trend".
     family: "gaussian", "poisson", "quasipoisson", "negbin" or "binomial".
-    errors: "ols", "newey-west" (HAC, Bartlett kernel, Stata `newey` scaling n/(n-k)),
-        "ar" (REML AR(p) + GLS, as nlme::gls corAR1) or "arima" (SARIMAX AR(p) errors).
+    errors: "ols", "newey-west" (HAC, Bartlett kernel, Stata `newey` scaling n/(n-k), for
+        reproducing Stata's itsa/newey), "ar" (REML AR(p) + GLS, as nlme::gls corAR1) or
+        "arima" (SARIMAX AR(p) errors). None (default): "ar" for family="gaussian",
+        "newey-west" for the count and proportion families ("ar" is gaussian only).
+    small_sample: with errors="ar", the inference: "kenward-roger" (default; first-order
+        Kenward & Roger 1997: covariance inflated for the estimated autocorrelation, df per
+        contrast), "satterthwaite" (df per contrast) or "none" (t on n - k). Not used with
+        other error models.
     maxlags: Newey-West lag (None: chosen by lag-specific Breusch-Godfrey tests and reported);
         for "ar"/"arima" the AR order (None: 1).
     seasonality: None, "month" (monthly fixed effects) or {"fourier": K, "period": P}.
@@ -226,14 +238,20 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
     """
     if outcome_label is not None and (not isinstance(outcome_label, str) or not outcome_label.strip()):
         raise ParameterError(f"outcome_label must be a non-empty string or None, got {outcome_label!r}")
+    if errors is None:
+        errors = "ar" if family == "gaussian" else "newey-west"
+    if small_sample is None and errors == "ar":
+        small_sample = "kenward-roger"
     prepared = prepare(data, outcome=outcome, time=time, interruptions=interruptions,
                        impact=impact, family=family, errors=errors, maxlags=maxlags,
+                       small_sample=small_sample,
                        seasonality=seasonality, offset=offset, trials=trials, group=group,
                        treated=treated, phase_in=phase_in, covariates=covariates, alpha=alpha,
                        dropna=dropna)
     fitted = estimate(prepared.fit_data, family=family, errors=errors, maxlags=maxlags,
-                      alpha=alpha)
+                      alpha=alpha, small_sample=small_sample)
     spec = ModelSpec(outcome=outcome, time=time, impact=impact, family=family, errors=errors,
+                     small_sample=small_sample,
                      maxlags_given=maxlags, seasonality=seasonality, offset=offset,
                      trials=trials, group=group, treated=treated, phase_in=phase_in,
                      covariates=tuple(covariates), alpha=alpha, dropna=dropna,

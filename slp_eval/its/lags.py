@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.regression.linear_model import OLS
 
-#: Default bound on the lags searched when `maxlags=None`.
+#: Default bound on the lags tested and chosen when `maxlags=None`.
 MAX_LAG_BOUND = 12
 
 
@@ -58,17 +58,40 @@ def lag_bound(n_per_unit: int) -> int:
     return max(1, min(MAX_LAG_BOUND, n_per_unit // 4))
 
 
-def choose_lag(resid: np.ndarray, exog: np.ndarray, units: np.ndarray | None, bound: int,
-               alpha: float = 0.05) -> LagChoice:
-    """The Newey-West lag by sequential Breusch-Godfrey testing up to `bound`.
+def newey_west_1994(scores: np.ndarray, units: np.ndarray | None,
+                    weights: np.ndarray) -> tuple[float, int]:
+    """Newey & West (1994) plug-in bandwidth of the Bartlett kernel, without prewhitening.
 
-    For j = 1, 2, ... the auxiliary Breusch-Godfrey regression with residual lags 1..j is fitted
-    and the lag-j coefficient tested (t test: autocorrelation at lag j given the lags below it,
-    the question Stata's `actest` answers lag by lag and that Linden (2015) uses to pick
-    `itsa`'s lag). The lag is the last j of the unbroken run of significant lags from 1 at level
-    `alpha` (0 when lag 1 is not significant); testing stops at the first non-significant lag,
-    so a stray significant lag far out does not set the bandwidth. Every lag up to `bound` is
-    tested and reported.
+    h_t = scores_t . weights (the intercept's score weighted 0), sigma_j its autocovariances
+    (within unit) summed over t and divided by n, m = floor(4 (n/100)^(2/9)),
+    s0 = sigma_0 + 2 sum_{j=1..m} sigma_j, s1 = 2 sum_{j=1..m} j sigma_j and the bandwidth
+    1.1447 ((s1/s0)^2)^(1/3) n^(1/3); the lag is its floor. This is R's
+    `sandwich::bwNeweyWest(x, kernel = "Bartlett", prewhite = FALSE)`; statsmodels has no
+    automatic HAC bandwidth, hence the code here. Returns (bandwidth, m)."""
+    h = np.asarray(scores, float) @ weights
+    n = len(h)
+    units = np.zeros(n) if units is None else np.asarray(units)
+    m = int(np.floor(4 * (n / 100) ** (2 / 9)))
+    sigma = np.empty(m + 1)
+    for j in range(m + 1):
+        same = units[j:] == units[: n - j]
+        sigma[j] = float(np.sum((h[j:] * h[: n - j])[same])) / n
+    s0 = sigma[0] + 2 * np.sum(sigma[1:])
+    s1 = 2 * np.sum(np.arange(1, m + 1) * sigma[1:])
+    return float(1.1447 * ((s1 / s0) ** 2) ** (1 / 3) * n ** (1 / 3)), m
+
+
+def choose_lag(resid: np.ndarray, exog: np.ndarray, units: np.ndarray | None, bound: int,
+               scores: np.ndarray, intercept: int | None, alpha: float = 0.05) -> LagChoice:
+    """The Newey-West lag: the Newey & West (1994) plug-in rule (`newey_west_1994`), at most
+    `bound`; never 0 when the residuals are autocorrelated.
+
+    The lag-specific Breusch-Godfrey tests up to `bound` (the tests `diagnostics()` runs,
+    asked lag by lag as Stata's `actest`) are reported with the choice. When the plug-in
+    bandwidth is below 1 but the Breusch-Godfrey test of lags 1..`bound` rejects at `alpha`,
+    the lag is 1 and the method says why. (The previous rule, the last lag of the unbroken run
+    of significant lag-specific tests, chose lag 0 in 93-97% of 24-point series with AR(1)
+    errors at rho = 0.2, where its intervals covered less than OLS: issue 9.)
     """
     rows = []
     for lag in range(1, bound + 1):
@@ -76,8 +99,19 @@ def choose_lag(resid: np.ndarray, exog: np.ndarray, units: np.ndarray | None, bo
         rows.append({"lag": lag, "statistic": float(aux.tvalues[-1]),
                      "p_value": float(aux.pvalues[-1])})
     tests = pd.DataFrame(rows, columns=["lag", "statistic", "p_value"])
-    not_significant = tests.loc[tests["p_value"] >= alpha, "lag"]
-    chosen = int(not_significant.min()) - 1 if len(not_significant) else bound
-    method = (f"last lag of the unbroken run of significant lags (sequential lag-specific "
-              f"Breusch-Godfrey tests at the {alpha:g} level, lags 1-{bound})")
+    weights = np.ones(scores.shape[1])
+    if intercept is not None and scores.shape[1] > 1:
+        weights[intercept] = 0.0
+    bandwidth, m = newey_west_1994(scores, units, weights)
+    chosen = int(min(np.floor(bandwidth), bound))
+    method = (f"Newey-West (1994) plug-in rule (Bartlett kernel, no prewhitening, {m} "
+              f"autocovariances): bandwidth {bandwidth:.2f}")
+    if np.floor(bandwidth) > bound:
+        # s0, the long-run variance, near 0 sends the bandwidth towards n (e.g. 57 of 60)
+        method += f", capped at {bound} (a quarter of the series, at most {MAX_LAG_BOUND})"
+    _, p_value = breusch_godfrey(resid, exog, bound, units)
+    if chosen == 0 and p_value < alpha:
+        chosen = 1
+        method += (f", raised to lag 1 because the Breusch-Godfrey test of lags 1-{bound} finds "
+                   f"residual autocorrelation (p = {p_value:.3g})")
     return LagChoice(chosen, method, tests)

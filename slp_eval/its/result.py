@@ -42,6 +42,7 @@ class ModelSpec:
     dropna: bool
     interruption_values: tuple[Any, ...]
     outcome_label: str | None = None
+    small_sample: str | None = None  # errors="ar": "kenward-roger", "satterthwaite" or "none"
 
     @property
     def outcome_name(self) -> str:
@@ -115,8 +116,10 @@ class ITSResult:
 
     @cached_property
     def coefficients(self) -> pd.DataFrame:
-        """Estimates indexed by term: estimate, std_err, ci_low, ci_high, p_value (+ ratio,
-        ratio_ci_low, ratio_ci_high for log and logit links: rate or odds ratios)."""
+        """Estimates indexed by term: estimate, std_err, ci_low, ci_high, p_value, df (the
+        t reference's degrees of freedom of each term: n - k, or Kenward-Roger / Satterthwaite
+        df with errors="ar"; NaN for z inference) (+ ratio, ratio_ci_low, ratio_ci_high for log
+        and logit links: rate or odds ratios)."""
         table = self.fit.table.copy()
         if self.fit.link != "identity":
             table["ratio"] = np.exp(table["estimate"])
@@ -132,7 +135,8 @@ class ITSResult:
     def _predictor(self) -> Predictor:
         log_offset = None if self.series.exposure is None else np.log(self.series.exposure)
         return Predictor(self.fit.table["estimate"].to_numpy(), self.fit.cov.to_numpy(),
-                         self.fit.df_resid, self.fit.link, log_offset, self.series.trials)
+                         self.fit.df_resid, self.fit.link, log_offset, self.series.trials,
+                         self.fit.small_sample)
 
     def _find(self, interruption: Any) -> Interruption:
         for k in self.interruptions:

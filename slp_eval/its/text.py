@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import statsmodels
 
 if TYPE_CHECKING:
@@ -157,12 +158,13 @@ def methods_text(result: ITSResult) -> str:
         text.append(
             f"Errors were modelled as an AR({len(info['ar_params'])}) process whose coefficient(s) "
             f"({ar}) were estimated by restricted maximum likelihood, followed by generalised "
-            "least squares with t-based intervals on n-k degrees of freedom (as R's nlme::gls "
-            "with corAR1 and method='REML').")
+            "least squares (as R's nlme::gls with corAR1 and method='REML').")
+        text.append(_small_sample_text(result))
     elif spec.errors == "arima":
         text.append(f"Errors were modelled as an AR({len(info['ar_params'])}) process in a "
-                    "regression with ARIMA errors estimated by maximum likelihood (state-space "
-                    "SARIMAX).")
+                    "regression with AR errors estimated by exact maximum likelihood (as R's "
+                    "arima with method='ML'), with normal-theory intervals from the observed "
+                    "information.")
     else:
         text.append("Standard errors were model-based, assuming independent errors.")
     if spec.seasonality == "month":
@@ -189,3 +191,30 @@ def methods_text(result: ITSResult) -> str:
         "coefficients' sampling distribution (log and logit links). Models were fitted with "
         f"slp-eval using statsmodels {statsmodels.__version__}.")
     return " ".join(text)
+
+
+def _small_sample_text(result: ITSResult) -> str:
+    """How intervals and p-values of a REML AR fit were computed, with the df range used."""
+    info = result.model_info()
+    method = info["small_sample"]
+    if method == "none":
+        return ("Intervals and p-values used t on n-k degrees of freedom, with no allowance for "
+                "the estimation of the autocorrelation (small_sample='none').")
+    df = result.coefficients["df"]
+    span = (f"{df.min():.1f}" if np.isclose(df.min(), df.max())
+            else f"{df.min():.1f} to {df.max():.1f}")
+    if method == "kenward-roger":
+        text = ("Intervals and p-values used the first-order Kenward-Roger small-sample "
+                "correction (Kenward & Roger 1997; SAS DDFM=KR(FIRSTORDER)): the covariance of "
+                "the coefficients inflated for the uncertainty in the estimated autocorrelation "
+                "and variance, and a t reference with Kenward-Roger degrees of freedom (for one "
+                f"contrast, Satterthwaite's) for each coefficient and effect ({span} for the "
+                "coefficients).")
+    else:
+        text = ("Intervals and p-values used t references with Satterthwaite (1946) degrees of "
+                f"freedom for each coefficient and effect ({span} for the coefficients), from "
+                "the observed REML information of the covariance parameters.")
+    if info.get("ar_held_fixed_for_small_sample"):
+        text += (" The autocorrelation estimate lies on the edge of its admissible range, so "
+                 "the correction treated it as known (only the variance was allowed for).")
+    return text

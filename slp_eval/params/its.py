@@ -1,6 +1,6 @@
 """Parameters of an interrupted-time-series analysis (`analysis: its`)."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -70,7 +70,15 @@ class ITSParams(AnalysisParams):
     )
     impact: Literal["level", "trend", "level+trend"] = "level+trend"
     family: Literal["gaussian", "poisson", "quasipoisson", "negbin", "binomial"] = "gaussian"
-    errors: Literal["ols", "newey-west", "ar", "arima"] = "newey-west"
+    errors: Literal["ols", "newey-west", "ar", "arima"] = Field(
+        "ar", description="Error model: 'ar' (REML AR(p) + GLS, default for the gaussian family), "
+        "'newey-west' (default for count and proportion families, which cannot take 'ar'), "
+        "'ols' or 'arima'.",
+    )
+    small_sample: Literal["kenward-roger", "satterthwaite", "none"] | None = Field(
+        "kenward-roger", description="Small-sample inference for errors 'ar' only: "
+        "'kenward-roger' (default), 'satterthwaite' or 'none' (t on n - k).",
+    )
     maxlags: int | None = Field(
         None, ge=0, description="Lag for Newey-West or AR order; None chooses it by a test."
     )
@@ -92,8 +100,25 @@ class ITSParams(AnalysisParams):
         default_factory=list, description="Published estimates to show beside ours."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_by_family(cls, data: Any) -> Any:
+        """Unset `errors` is 'newey-west' for non-gaussian families; unset `small_sample` is
+        null unless errors is 'ar' (both as `fit_its` resolves them)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "errors" not in data and data.get("family", "gaussian") != "gaussian":
+            data["errors"] = "newey-west"
+        if "small_sample" not in data and data.get("errors", "ar") != "ar":
+            data["small_sample"] = None
+        return data
+
     @model_validator(mode="after")
     def _check_pairs(self) -> "ITSParams":
+        if self.small_sample is not None and self.errors != "ar":
+            raise ValueError(f"small_sample {self.small_sample!r} applies only to errors 'ar'; "
+                             f"got errors {self.errors!r} (leave small_sample out)")
         if (self.group is None) != (self.treated is None):
             raise ValueError("`group` and `treated` go together: give both or neither")
         if self.interruption_labels and len(self.interruption_labels) != len(self.interruptions):

@@ -45,6 +45,7 @@ def fit_arguments(params: ITSParams) -> dict[str, Any]:
         "impact": params.impact,
         "family": params.family,
         "errors": params.errors,
+        "small_sample": params.small_sample,
         "maxlags": params.maxlags,
         "seasonality": seasonality if seasonality is None or isinstance(seasonality, str)
         else seasonality.model_dump(),

@@ -1,24 +1,17 @@
-# Peer fit of a single-interruption segmented regression with AR(1) errors by exact maximum
-# likelihood: stats::arima(y, order = c(1, 0, 0), xreg = cbind(t, level, slope), method = "ML").
-# Usage: Rscript arima_ml.R <in.csv> <out.csv> <t0>
-#   in.csv has columns t (0, 1, ..., n-1) and y. The design is built here, independently of
-#   slp-eval: y = b0 + b1*t + b2*D + b3*(t - t0)*D + e, D = 1 from t = t0 on, e AR(1).
-#   Standard errors from arima's var.coef (inverse Hessian); z tests, as arima has no df.
-#   Adds a row "rho" (estimate and SE only).
+# Peer fit of a regression with AR(p) errors by exact maximum likelihood.
+# Usage: Rscript arima_ml.R <in.csv> <out.csv> <t0> <p>
+#   in.csv has t (0, 1, ..., n-1) and y (NA for rows left out: the Kalman filter skips them).
+#   arima(y, order = c(p, 0, 0), xreg = cbind(t, level, slope), method = "ML") with the
+#   optimiser's relative tolerance tightened to 1e-12 (the default stops ~1e-5 short).
 args <- commandArgs(trailingOnly = TRUE)
 source(file.path(dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE))), "common.R"))
 d <- read.csv(args[1])
-t0 <- as.numeric(args[3])
-level <- as.numeric(d$t >= t0)
-slope <- (d$t - t0) * level
-fit <- arima(d$y, order = c(1, 0, 0), xreg = cbind(t = d$t, level, slope), method = "ML",
-             optim.control = list(maxit = 1000))
-if (fit$code != 0) stop("arima did not converge: code ", fit$code)
-est <- fit$coef
+t0 <- as.numeric(args[3]); p <- as.integer(args[4])
+level <- as.numeric(d$t >= t0); slope <- (d$t - t0) * level
+fit <- arima(d$y, order = c(p, 0, 0), xreg = cbind(t = d$t, level, slope), method = "ML",
+             optim.control = list(reltol = 1e-12, maxit = 1000))
 se <- sqrt(diag(fit$var.coef))
-keep <- c("intercept", "t", "level", "slope")
-out <- tidy_from(est[keep], se[keep], Inf, 2 * pnorm(-abs(est[keep] / se[keep])), "arima")
-out$term <- c("intercept", "trend", "level_change", "trend_change")
-out <- rbind(out, data.frame(model = "arima", term = "rho", estimate = unname(est["ar1"]),
-                             std_err = unname(se["ar1"]), ci_low = NA, ci_high = NA, p_value = NA))
+out <- data.frame(term = c(paste0("ar", seq_len(p)), "intercept", "trend", "level_change",
+                           "trend_change"),
+                  estimate = unname(coef(fit)), std_err = unname(se))
 write_estimates(out, args[2])

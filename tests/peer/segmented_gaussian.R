@@ -3,7 +3,8 @@
 #   in.csv has columns t (0, 1, ..., n-1) and y. The design is built here, independently of
 #   slp-eval: y = b0 + b1*t + b2*D + b3*(t - t0)*D, D = 1 from t = t0 on.
 #   newey: lm + sandwich::NeweyWest(lag, prewhite = FALSE, adjust = TRUE) (Stata `newey` scaling
-#          n/(n-k)), t tests on n-k df via lmtest::coeftest.
+#          n/(n-k)), t tests on n-k df via lmtest::coeftest; lag "auto": the Newey & West (1994)
+#          plug-in floor(bwNeweyWest(fit, kernel = "Bartlett", prewhite = FALSE)).
 #   ar:    nlme::gls with corAR1, REML; t tests on n-p df. Adds a row "rho" (estimate only).
 args <- commandArgs(trailingOnly = TRUE)
 source(file.path(dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE))), "common.R"))
@@ -17,7 +18,9 @@ terms <- c("intercept", "trend", "level_change", "trend_change")
 if (errors %in% c("ols", "newey")) {
   fit <- lm(y ~ t + level + slope, data = d)
   V <- if (errors == "newey") {
-    NeweyWest(fit, lag = as.integer(args[5]), prewhite = FALSE, adjust = TRUE)
+    lag <- if (args[5] == "auto") floor(bwNeweyWest(fit, kernel = "Bartlett", prewhite = FALSE))
+           else as.integer(args[5])
+    NeweyWest(fit, lag = lag, prewhite = FALSE, adjust = TRUE)
   } else vcov(fit)
   ct <- coeftest(fit, vcov. = V)
   out <- tidy_from(ct[, 1], ct[, 2], fit$df.residual, ct[, 4], errors)
