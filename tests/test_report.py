@@ -193,9 +193,10 @@ def test_its_effects_sum_counts_but_not_shares() -> None:
     series = its_report.series(report)
     share = fit_its(series, **its_report.fit_arguments(report.params))
     table = its_report.effects(share, [0, 12, 500])
-    # a share summed over months means nothing: the last period (2024-12, 80 months on) instead
+    # a share summed over months means nothing: the last period (2024-12, 80 months on) instead;
+    # the 81 post months outrun the 39 pre months, so also the last of the first 39 (h = 38)
     assert table["when"].tolist() == ["0 periods after"] * 2 + ["12 periods after"] * 2 + [
-        "80 periods after"] * 2
+        "38 periods after"] * 2 + ["80 periods after"] * 2
     assert table["period"].tolist()[-1] == "2024-12"
     counts = series.assign(placed=series["numerator"].round().astype(int))
     rates = fit_its(counts, outcome="placed", time="period", interruptions=["2018-04"],

@@ -189,3 +189,18 @@ def methods_text(result: ITSResult) -> str:
         "coefficients' sampling distribution (log and logit links). Models were fitted with "
         f"slp-eval using statsmodels {statsmodels.__version__}.")
     return " ".join(text)
+
+
+def number(value: float) -> str:
+    """A number as the summary prints it (3 significant digits, or whole with commas from 1,000)."""
+    return _num(value)
+
+
+def p_text(value: float) -> str:
+    """A p-value as the summary prints it ("p = 0.118", "p < 0.001")."""
+    return _p(value)
+
+
+def unit_name(result: ITSResult) -> str:
+    """The period of the series in words ("month"), as the summary uses it."""
+    return _UNIT[result.frequency]
