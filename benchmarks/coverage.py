@@ -225,9 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{args.workers} worker process(es) on {os.cpu_count()} core(s).\n")
         print(text, flush=True)
         sections.append(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n\n".join(sections) + "\n")
-    pd.concat(frames).to_csv(args.out.with_suffix(".csv"), index=False)
+        # written after each table, so a long run keeps what it has finished
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n\n".join(sections) + "\n")
+        pd.concat(frames).to_csv(args.out.with_suffix(".csv"), index=False)
     print(f"written: {args.out} and {args.out.with_suffix('.csv')}")
     return 0
 
