@@ -204,4 +204,3 @@ def methods_text(result: ITSResult) -> str:
         "coefficients' sampling distribution (log and logit links). Models were fitted with "
         f"slp-eval using statsmodels {statsmodels.__version__}.")
     return " ".join(text)
-
