@@ -25,6 +25,23 @@ MIN_SEGMENT_POINTS = 8
 APPROXIMATE_SEGMENT_POINTS = 12
 #: Denominator degrees of freedom below this for a programme effect are flagged.
 MIN_EFFECT_DF = 3
+_COUNT_ADVICE = (
+    "refit as quasipoisson or negbin with errors: newey-west, the best option for counts in the "
+    "coverage study (docs/its_validation.md, section 4: 90-94% coverage of 95% intervals at AR(1) "
+    "0.2 and only 79-87% at 0.5, against 59-82% for Poisson with independent errors), and read "
+    "the intervals as too narrow even then")
+#: What `limitations` recommends when residual autocorrelation is found under errors: ols, by
+#: family, from the coverage benchmark (benchmarks/coverage.py, docs/its_validation.md).
+AUTOCORRELATION_ADVICE: dict[str, str] = {
+    "gaussian": "refit with errors: ar (REML AR(1) errors with the Kenward-Roger correction, which "
+                "covered 92-98% in the coverage study against 43-97% for independent errors, "
+                "docs/its_validation.md, section 4)",
+    "poisson": _COUNT_ADVICE,
+    "quasipoisson": _COUNT_ADVICE,
+    "negbin": _COUNT_ADVICE,
+    "binomial": "refit with errors: newey-west, which allows for autocorrelation up to its lag "
+                "(its coverage for proportions has not been measured here)",
+}
 
 
 def series(report: Report) -> pd.DataFrame:
@@ -172,7 +189,8 @@ def limitations(result: ITSResult, diagnostics: ITSDiagnostics, params: ITSParam
         lag = int(tests.loc["breusch_godfrey", "lag"])
         if p < params.alpha:
             handled = {
-                "ols": "the standard errors assume independent errors, so the intervals are too narrow",
+                "ols": "the standard errors assume independent errors, so the intervals are too "
+                f"narrow; {AUTOCORRELATION_ADVICE[params.family]}",
                 "newey-west": f"Newey-West standard errors (lag {result.model_info()['maxlags']}) allow "
                 "for it only up to that lag",
                 "ar": "it remains after the autoregressive error model, which may need a higher order",
@@ -426,6 +444,7 @@ def _its(report: Report) -> ITSParams:
 
 __all__ = [
     "APPROXIMATE_SEGMENT_POINTS",
+    "AUTOCORRELATION_ADVICE",
     "MIN_EFFECT_DF",
     "MIN_SEGMENT_POINTS",
     "approximation_limitations",
