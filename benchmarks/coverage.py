@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tables", nargs="+", choices=("gaussian", "counts"),
                         default=["gaussian", "counts"])
     parser.add_argument("--methods", nargs="*", default=[],
-                        help="only methods whose label starts with one of these (e.g. 'ar')")
+                        help="only methods whose label starts with one of these ('ar' also selects 'arima')")
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=Path("outputs/benchmarks/coverage.md"),
