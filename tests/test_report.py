@@ -231,7 +231,7 @@ def test_autocorrelation_limitation_names_the_test_and_the_fix() -> None:
     assert any(item.startswith("Autocorrelation remains in the residuals (Breusch-Godfrey test up to lag")
                and item.endswith("the standard errors assume independent errors, so the intervals are "
                                  "too narrow; refit with errors: ar (REML AR(1) errors with the "
-                                 "Kenward-Roger correction, which covered 92-98% in the coverage study "
+                                 "Kenward-Roger correction, which covered 93-96% in the coverage study "
                                  "against 43-97% for independent errors, docs/its_validation.md, "
                                  "section 4).") for item in items)
 

@@ -34,7 +34,7 @@ _COUNT_ADVICE = (
 #: family, from the coverage benchmark (benchmarks/coverage.py, docs/its_validation.md).
 AUTOCORRELATION_ADVICE: dict[str, str] = {
     "gaussian": "refit with errors: ar (REML AR(1) errors with the Kenward-Roger correction, which "
-                "covered 92-98% in the coverage study against 43-97% for independent errors, "
+                "covered 93-96% in the coverage study against 43-97% for independent errors, "
                 "docs/its_validation.md, section 4)",
     "poisson": _COUNT_ADVICE,
     "quasipoisson": _COUNT_ADVICE,
