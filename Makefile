@@ -62,10 +62,11 @@ peer: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check slp_eval tests benchmarks
 
-## bench: performance benchmarks (never part of make test)
+## bench: performance benchmarks and a quick interval-coverage run (never part of make test)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/fit_bench.py
 	$(BIN)/python benchmarks/aggregate_bench.py
+	$(BIN)/python benchmarks/coverage.py --quick
 
 clean-venv:
 	rm -rf $(VENV)

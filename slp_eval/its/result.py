@@ -204,11 +204,18 @@ class ITSResult:
         frame.insert(3, "interruption", reference.label)
         return frame
 
-    def cumulative_effect(self, interruption: Any = None) -> pd.DataFrame:
-        """Effect summed over every period from the interruption to the end of the series
-        (e.g. bed days avoided: counts, including the offset, for count families)."""
+    def cumulative_effect(self, interruption: Any = None, periods: int | None = None) -> pd.DataFrame:
+        """Effect summed over every period from the interruption to the end of the series, or
+        over its first `periods` periods (e.g. bed days avoided: counts, including the offset,
+        for count families)."""
         reference, removed = self._removed(interruption)
         rows = np.flatnonzero(self.series.treated & (self.series.t >= reference.position))
+        if periods is not None:
+            if isinstance(periods, bool) or not isinstance(periods, int | np.integer) or not (
+                    1 <= periods <= len(rows)):
+                raise ParameterError(f"periods={periods!r} must be an integer from 1 to {len(rows)} "
+                                     f"(the periods from interruption {reference.label} on)")
+            rows = rows[:periods]
         frame = self._effect(rows, removed)
         frame.insert(1, "periods", len(rows))
         frame.insert(2, "from_period", self.series.period[int(rows[0])])

@@ -44,6 +44,21 @@ def _p(value: float) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
+def number(value: float) -> str:
+    """A number as the summary prints it (3 significant digits, or whole with commas from 1,000)."""
+    return _num(value)
+
+
+def p_text(value: float) -> str:
+    """A p-value as the summary prints it ("p = 0.118", "p < 0.001")."""
+    return _p(value)
+
+
+def unit_name(result: ITSResult) -> str:
+    """The period of the series in words ("month"), as the summary uses it."""
+    return _UNIT[result.frequency]
+
+
 def _describe(result: ITSResult, term: str, what: str) -> str | None:
     table = result.coefficients
     if term not in table.index:

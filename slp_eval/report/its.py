@@ -11,6 +11,7 @@ import pandas as pd
 from slp_eval.errors import ModelInputError
 from slp_eval.its import ITSDiagnostics, ITSResult
 from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult, break_date_sensitivity, placebo_test
+from slp_eval.its.text import number, p_text, unit_name
 from slp_eval.params.its import ITSParams
 from slp_eval.report.session import Report
 from slp_eval.series import DERIVED, prepare_series
@@ -19,6 +20,28 @@ from slp_eval.series import DERIVED, prepare_series
 #: guidance asks for at least 3; Penfold & Zhang 2013 and Wagner et al. 2002 advise 8 or more
 #: on each side to estimate a trend and its autocorrelation).
 MIN_SEGMENT_POINTS = 8
+#: Fewer fitted points than this in a segment: small-sample intervals rest on approximations
+#: (the coverage benchmark's shortest series has 12 a segment, benchmarks/coverage.py).
+APPROXIMATE_SEGMENT_POINTS = 12
+#: Denominator degrees of freedom below this for a programme effect are flagged.
+MIN_EFFECT_DF = 3
+_COUNT_ADVICE = (
+    "refit as quasipoisson or negbin with errors: newey-west, the best option for counts in the "
+    "coverage study (docs/its_validation.md, section 4: 90-94% coverage of 95% intervals at AR(1) "
+    "0.2 and only 79-87% at 0.5, against 59-82% for Poisson with independent errors), and read "
+    "the intervals as too narrow even then")
+#: What `limitations` recommends when residual autocorrelation is found under errors: ols, by
+#: family, from the coverage benchmark (benchmarks/coverage.py, docs/its_validation.md).
+AUTOCORRELATION_ADVICE: dict[str, str] = {
+    "gaussian": "refit with errors: ar (REML AR(1) errors with the Kenward-Roger correction, which "
+                "covered 93-96% in the coverage study against 43-97% for independent errors, "
+                "docs/its_validation.md, section 4)",
+    "poisson": _COUNT_ADVICE,
+    "quasipoisson": _COUNT_ADVICE,
+    "negbin": _COUNT_ADVICE,
+    "binomial": "refit with errors: newey-west, which allows for autocorrelation up to its lag "
+                "(its coverage for proportions has not been measured here)",
+}
 
 
 def series(report: Report) -> pd.DataFrame:
@@ -86,20 +109,23 @@ def series_overview(result: ITSResult) -> pd.DataFrame:
 def effects(result: ITSResult, horizons: list[int]) -> pd.DataFrame:
     """Effect versus the counterfactual at each horizon that exists, then over the whole post
     period: summed for counts (log link: bed days avoided), at the last period for levels and
-    shares, whose sum over periods has no meaning."""
+    shares, whose sum over periods has no meaning. When the post-period is longer than the
+    pre-period, also over a horizon no longer than the pre-period (`horizon_effect`)."""
     cf = result.counterfactual()
     last_h = int(cf["t"].max()) - result.interruptions[0].position
     shown = [h for h in horizons if 0 <= h <= last_h]
-    frames = [result.effect_at(h) for h in shown]
+    within = horizon_effect(result)
     if result.fit.link == "log":
         total = result.cumulative_effect()
-        frames.append(total.assign(
-            period=total["from_period"].astype(str) + " to " + total["to_period"].astype(str), h="all"))
-    elif last_h not in shown:
-        frames.append(result.effect_at(last_h))
+        frames = [result.effect_at(h) for h in shown] + ([] if within is None else [within]) + [
+            total.assign(period=total["from_period"].astype(str) + " to "
+                         + total["to_period"].astype(str), h="cumulative")]
+    else:
+        extra = {last_h} | (set() if within is None else {int(within["h"].iloc[0])})
+        frames = [result.effect_at(h) for h in sorted(set(shown) | extra)]
     out = pd.concat(frames, ignore_index=True)
     out["period"] = out["period"].astype(str)
-    out["when"] = [f"{h} periods after" if h != "all" else "cumulative" for h in out["h"]]
+    out["when"] = [f"{h} periods after" if isinstance(h, int | np.integer) else h for h in out["h"]]
     relative = out["term"] == "relative_effect"
     out.loc[relative, ["estimate", "ci_low", "ci_high"]] *= 100.0
     out["term"] = out["term"].map({"absolute_effect": "absolute", "relative_effect": "relative (%)"})
@@ -140,7 +166,8 @@ def _pair(low: float | None, high: float | None) -> str:
 
 def limitations(result: ITSResult, diagnostics: ITSDiagnostics, params: ITSParams,
                 data: pd.DataFrame) -> list[str]:
-    """Limitations the fit, its diagnostics and the series (`data`) reveal, one sentence each."""
+    """Limitations the fit, its diagnostics and the series (`data`) reveal, one sentence each
+    (with `extrapolation_limitations` and `approximation_limitations`)."""
     items = []
     cf = result.counterfactual()
     first = result.interruptions[0]
@@ -163,7 +190,8 @@ def limitations(result: ITSResult, diagnostics: ITSDiagnostics, params: ITSParam
         lag = int(tests.loc["breusch_godfrey", "lag"])
         if p < params.alpha:
             handled = {
-                "ols": "the standard errors assume independent errors, so the intervals are too narrow",
+                "ols": "the standard errors assume independent errors, so the intervals are too "
+                f"narrow; {AUTOCORRELATION_ADVICE[params.family]}",
                 "newey-west": f"Newey-West standard errors (lag {result.model_info()['maxlags']}) allow "
                 "for it only up to that lag",
                 "ar": "it remains after the autoregressive error model, which may need a higher order",
@@ -187,10 +215,163 @@ def limitations(result: ITSResult, diagnostics: ITSDiagnostics, params: ITSParam
         items.append(f"The autoregressive coefficient ({rho}) is at the edge of stationarity: the errors "
                      "behave as a random walk, so the counterfactual level is poorly identified (prefer "
                      "Newey-West errors, differencing or a comparison series).")
+    items += extrapolation_limitations(result) + approximation_limitations(result)
     if not result.controlled:
         items.append("There is no comparison series: anything else that changed the outcome at the same "
                      "time as the programme is attributed to the programme.")
     return items
+
+
+def _pre_post(result: ITSResult) -> tuple[int, int]:
+    """Fitted periods before the first interruption, and periods from it to the end (every one
+    of which the counterfactual is projected to)."""
+    cf = result.counterfactual()
+    first = result.interruptions[0].position
+    return int(((cf["t"] < first) & cf["in_fit"]).sum()), int((cf["t"] >= first).sum())
+
+
+def horizon_effect(result: ITSResult) -> pd.DataFrame | None:
+    """When the post-period is longer than the pre-period, the effect over its first n_pre
+    periods (n_pre: fitted periods before the first interruption): summed for counts (log link),
+    at the last of those periods for levels and shares. None otherwise. Rows as `effect_at`,
+    `h` the label the effects table shows."""
+    n_pre, n_post = _pre_post(result)
+    if n_post <= n_pre or n_pre < 1:
+        return None
+    if result.fit.link == "log":
+        within = result.cumulative_effect(periods=n_pre)
+        return within.assign(
+            period=within["from_period"].astype(str) + " to " + within["to_period"].astype(str),
+            h=f"cumulative, first {n_pre} periods")
+    return result.effect_at(n_pre - 1)
+
+
+def _pre_trend(result: ITSResult) -> pd.Series:
+    return result.coefficients.loc["group:trend" if result.controlled else "trend"]
+
+
+def extrapolation_limitations(result: ITSResult) -> list[str]:
+    """Limitations of projecting the pre-programme trend: a post-period longer than the
+    pre-period (with the effect over a horizon no longer than the pre-period) and a pre-trend
+    whose interval includes no trend at all (p > alpha)."""
+    items = []
+    unit = unit_name(result)
+    n_pre, n_post = _pre_post(result)
+    level = round(100 * (1 - result.spec.alpha))
+    within = horizon_effect(result)
+    if within is not None:
+        absolute = within.set_index("term").loc["absolute_effect"]
+        if result.fit.link == "log":
+            total = result.cumulative_effect().set_index("term").loc["absolute_effect"]
+            effect = (f"Over the first {n_pre} {unit}s ({absolute['period']}), no longer than the "
+                      f"pre-period, the cumulative effect is {number(absolute['estimate'])} ({level}% "
+                      f"CI {number(absolute['ci_low'])} to {number(absolute['ci_high'])}), against "
+                      f"{number(total['estimate'])} over all {n_post}.")
+        else:
+            effect = (f"At {n_pre - 1} {unit}s after the interruption ({absolute['period']}), the "
+                      f"last within a horizon no longer than the pre-period, the effect is "
+                      f"{number(absolute['estimate'])} ({level}% CI {number(absolute['ci_low'])} to "
+                      f"{number(absolute['ci_high'])}).")
+        items.append(
+            f"The post-programme period ({n_post} {unit}s) is longer than the pre-programme period "
+            f"the counterfactual is estimated from ({n_pre} {unit}s): the later effects extrapolate "
+            f"the pre-programme trend further than the data behind it. {effect}")
+    pre = _pre_trend(result)
+    if pre["p_value"] > result.spec.alpha:
+        cf = result.counterfactual().iloc[-1]
+        if result.fit.link == "identity":
+            slope = (f"{number(pre['estimate'])} a {unit}, {level}% CI {number(pre['ci_low'])} to "
+                     f"{number(pre['ci_high'])}")
+        else:
+            scale = "rate" if result.fit.link == "log" else "odds"
+            slope = (f"{scale} ratio {pre['ratio']:.4f} a {unit}, {level}% CI "
+                     f"{pre['ratio_ci_low']:.4f} to {pre['ratio_ci_high']:.4f}")
+        items.append(
+            f"The pre-programme trend is imprecise ({slope}, {p_text(pre['p_value'])}): the data "
+            f"before {result.interruptions[0].label} do not establish whether the outcome was rising "
+            f"or falling, yet the counterfactual carries that trend {n_post} {unit}s forward (its "
+            f"{level}% band at {cf['period']} runs from {number(cf['counterfactual_ci_low'])} to "
+            f"{number(cf['counterfactual_ci_high'])}), so the later "
+            f"{'and cumulative effects rest' if result.fit.link == 'log' else 'effects rest'} on it.")
+    return items
+
+
+def approximation_limitations(result: ITSResult) -> list[str]:
+    """Where even small-sample-corrected intervals rest on approximations: a segment with fewer
+    than `APPROXIMATE_SEGMENT_POINTS` fitted points (but at least `MIN_SEGMENT_POINTS`, which
+    `limitations` flags more strongly), the AR coefficient at the bound of its range
+    (`model_info()["rho_at_bound"]`), and denominator degrees of freedom below `MIN_EFFECT_DF`
+    for a programme effect (the coefficient table's `df` column, Kenward-Roger or Satterthwaite)."""
+    items = []
+    cf = result.counterfactual()
+    edges = [-np.inf, *(k.position for k in result.interruptions), np.inf]
+    names = [f"before {result.interruptions[0].label}"] + [f"from {k.label}" for k in result.interruptions]
+    for name, low, high in zip(names, edges[:-1], edges[1:], strict=True):
+        n = int(((cf["t"] >= low) & (cf["t"] < high) & cf["in_fit"]).sum())
+        if MIN_SEGMENT_POINTS <= n < APPROXIMATE_SEGMENT_POINTS:
+            items.append(f"Only {n} points in the segment {name} (fewer than "
+                         f"{APPROXIMATE_SEGMENT_POINTS}): intervals on series this short rest on "
+                         "small-sample approximations whose coverage has not been checked here "
+                         "(docs/its_validation.md).")
+    info = result.model_info()
+    if info.get("rho_at_bound"):
+        rho = ", ".join(f"{a:.4f}" for a in info.get("ar_params") or [])
+        items.append(f"The REML estimate of the autocorrelation ({rho}) sits at the bound of its "
+                     "admissible range: the likelihood does not peak inside it, so the intervals, "
+                     "even with the small-sample correction, rest on an approximation that is poor "
+                     "there.")
+    table = result.coefficients
+    if "df" in table.columns:
+        prefix = "group:" if result.controlled else ""
+        for k in result.interruptions:
+            for what in ("level_change", "trend_change"):
+                term = f"{prefix}{what}[{k.label}]"
+                if term in table.index and table.loc[term, "df"] < MIN_EFFECT_DF:
+                    items.append(
+                        f"The {what.replace('_', ' ')} at {k.label} has {table.loc[term, 'df']:.1f} "
+                        f"denominator degrees of freedom (below {MIN_EFFECT_DF}): its interval is "
+                        "very wide and depends heavily on the small-sample approximation.")
+    return items
+
+
+def placebo_reconciliation(result: ITSResult, placebo_result: PlaceboResult | str) -> str | None:
+    """One sentence reconciling a programme effect the model calls significant with an in-time
+    placebo test that does not single it out (None when there is nothing to reconcile)."""
+    if not isinstance(placebo_result, PlaceboResult):
+        return None
+    alpha = result.spec.alpha
+    label = result.interruptions[0].label
+    clauses = []
+    for _, row in placebo_result.tests.iterrows():
+        term = f"{row['term']}[{label}]"
+        if term not in result.coefficients.index or row["p_value"] < alpha:
+            continue
+        model_p = float(result.coefficients.loc[term, "p_value"])
+        if model_p >= alpha:
+            continue
+        what = row["term"].replace("group:", "").replace("_", " ")
+        size = int(row["n_placebos"]) + 1
+        if int(row["rank"]) == 1:
+            clauses.append(f"the {what} ({p_text(model_p)} in the model) is the largest of {size} "
+                           f"in-time placebo estimates, but with {size} dates that test cannot reach "
+                           f"p < {alpha:g}, so it neither confirms nor contradicts the model")
+        else:
+            clauses.append(f"the {what} is significant against the model's standard errors "
+                           f"({p_text(model_p)}) but ranks {int(row['rank'])} of {size} among "
+                           f"in-time placebo estimates (permutation-style p = {row['p_value']:.3f}): "
+                           "the pre-programme series changed this much at dates when no programme "
+                           "started, so the model's p-value overstates how surely the change is "
+                           "the programme's")
+    if not clauses:
+        return None
+    sentence = "; ".join(clauses)
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def summary(result: ITSResult, placebo_result: PlaceboResult | str) -> str:
+    """The fit's summary paragraph, with the placebo reconciliation when one is needed."""
+    extra = placebo_reconciliation(result, placebo_result)
+    return result.summary() + (f" {extra}" if extra else "")
 
 
 def placebo(data: pd.DataFrame, params: ITSParams) -> PlaceboResult | str:
@@ -263,16 +444,24 @@ def _its(report: Report) -> ITSParams:
 
 
 __all__ = [
+    "APPROXIMATE_SEGMENT_POINTS",
+    "AUTOCORRELATION_ADVICE",
+    "MIN_EFFECT_DF",
     "MIN_SEGMENT_POINTS",
+    "approximation_limitations",
     "break_dates",
     "effects",
+    "extrapolation_limitations",
     "fit_arguments",
+    "horizon_effect",
     "limitations",
     "placebo",
+    "placebo_reconciliation",
     "published_comparison",
     "results_block",
     "sensitivity_block",
     "sensitivity_limitations",
     "series",
     "series_overview",
+    "summary",
 ]
