@@ -6,14 +6,19 @@
 The run is executed in a hidden temporary directory beside its final place and renamed at the end,
 so a reader never sees a half-written run; an existing run or input is never overwritten. A failed
 cell still produces a run directory, with manifest status "failed", the error and the partly
-executed notebook. The runner knows nothing about statistics: it validates parameters, executes
-the notebook with papermill, renders the report with nbconvert and records provenance.
+executed notebook. A run killed outright leaves its hidden directory behind; the next run in the
+same folder removes it (see `_remove_stale`). The runner knows nothing about statistics: it
+validates parameters, executes the notebook with papermill, renders the report with nbconvert and
+records provenance.
 """
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -28,7 +33,7 @@ from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
 import slp_eval
-from slp_eval.errors import SlpEvalError
+from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.params import input_files, load_params, notebook_for
 from slp_eval.provenance import sha256_file
 from slp_eval.results import RESULTS_FILE, check_results
@@ -58,6 +63,8 @@ class RunResult:
     status: Literal["succeeded", "failed"]
     reason: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: Hidden directories of killed runs that this run removed from the same folder.
+    removed_stale: tuple[Path, ...] = ()
 
     @property
     def report(self) -> Path:
@@ -100,6 +107,98 @@ def _reserve_final_dir(parent: Path, stem: str) -> Path:
         n += 1
         candidate = parent / f"{stem}-{n}"
     return candidate
+
+
+_OUT_RULE = "rule: the output root (--out) must be a folder that can be written"
+
+
+def _make_parent(out_root: Path, parent: Path) -> None:
+    """Create out_root/<stem>; an unusable output root is a ParameterError in one line."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), parent)
+        raise ParameterError(f"{out_root}: cannot hold run folders (a file is in the way: {blocker}); "
+                             f"{_OUT_RULE}") from None
+    except OSError as error:
+        raise ParameterError(f"{out_root}: cannot create the run folder ([Errno {error.errno}] "
+                             f"{error.strerror}); {_OUT_RULE}") from None
+
+
+def _lock(work: Path) -> int:
+    """Create and hold an exclusive lock beside the hidden run directory `work`, for the run's life.
+
+    The kernel releases a `flock` when its process ends, however it ends (even SIGKILL), so a
+    lock file that can be locked again belongs to a dead run; a process id alone could have been
+    reused by an unrelated process.
+    """
+    fd = os.open(work.with_name(work.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # blocks only while another run's scan holds it for a moment
+    return fd
+
+
+def _remove_stale(parent: Path) -> tuple[Path, ...]:
+    """Remove the hidden directories of runs that were killed before they finished.
+
+    Only stale ones: a directory whose lock file another process still holds is a run in progress
+    (perhaps started in another terminal at the same moment) and is left alone. A directory with
+    no lock file comes from a version without locks: it is stale when the process id in its name
+    is no longer running.
+    """
+    removed = []
+    for work in sorted(parent.glob(".incomplete-*")):
+        if not work.is_dir():
+            continue
+        lock = work.with_name(work.name + ".lock")
+        if lock.exists():
+            try:
+                fd = os.open(lock, os.O_RDWR)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live run holds it
+            else:
+                shutil.rmtree(work, ignore_errors=True)
+                lock.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+        elif not _pid_alive(work.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            continue
+        removed.append(work)
+    for lock in parent.glob(".incomplete-*.lock"):  # locks left without their directory
+        if not lock.with_suffix("").exists():
+            _unlink_if_unlocked(lock)
+    return tuple(removed)
+
+
+def _unlink_if_unlocked(lock: Path) -> None:
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.unlink(missing_ok=True)
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(text: str) -> bool:
+    if not text.isdigit():
+        return True  # not a name this runner made: keep it
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _one_line(error: PapermillExecutionError) -> str:
@@ -146,10 +245,16 @@ def run(
         params_bytes + json.dumps(inputs, sort_keys=True).encode() + notebook.read_bytes()
     ).hexdigest()[:8]
     parent = Path(out_root) / params_path.stem
-    parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(Path(out_root), parent)
+    removed = _remove_stale(parent)
     stem = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{run_hash}"
     work = parent / f".incomplete-{stem}-{os.getpid()}"
-    work.mkdir()
+    try:
+        lock = _lock(work)
+        work.mkdir()
+    except OSError as error:
+        raise ParameterError(f"{out_root}: cannot create the run folder ([Errno {error.errno}] "
+                             f"{error.strerror}); {_OUT_RULE}") from None
     (work / "figures").mkdir()
 
     status: Literal["succeeded", "failed"] = "succeeded"
@@ -217,10 +322,29 @@ def run(
         "packages": _package_versions(),
         "outputs": {str(p.relative_to(work)): sha256_file(p) for p in sorted(work.rglob("*")) if p.is_file()},
     }
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    final = _reserve_final_dir(parent, stem)
-    os.rename(work, final)
-    return RunResult(run_dir=final, status=status, reason=reason, manifest=manifest)
+    final = _finish(work, parent, stem, manifest)
+    os.close(lock)
+    work.with_name(work.name + ".lock").unlink(missing_ok=True)
+    return RunResult(run_dir=final, status=status, reason=reason, manifest=manifest, removed_stale=removed)
+
+
+def _finish(work: Path, parent: Path, stem: str, manifest: dict[str, Any]) -> Path:
+    """Write the manifest and rename `work` to the first free run directory; `run_id` is its name.
+
+    A run started in the same second with the same inputs takes `<stem>-2` (and so on); if another
+    process takes the name between the choice and the rename, the next free name is tried.
+    """
+    while True:
+        final = _reserve_final_dir(parent, stem)
+        manifest["run_id"] = final.name
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        try:
+            os.rename(work, final)
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            continue
+        return final
 
 
 def run_all(

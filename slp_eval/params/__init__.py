@@ -4,6 +4,7 @@
 was expected, what was found) as a single `ParameterError`; nothing is run or written.
 """
 
+import codecs
 import difflib
 import importlib
 import json
@@ -178,6 +179,35 @@ def _data_files(params: BaseModel) -> list[tuple[str, Path]]:
     return found
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why a data file cannot be read, or None (it is opened here, so permissions are tested)."""
+    rule = "rule: data files must be readable files"
+    if not path.exists():
+        return f"file not found: {path}"
+    if not path.is_file():
+        return f"not a regular file: {path}; {rule}"
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        return f"cannot be read ([Errno {error.errno}] {error.strerror}): {path}; {rule}"
+    return None
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The text of a parameter file: UTF-8 (a byte-order mark is allowed), or one clear error."""
+    rule = "rule: save parameter files as UTF-8"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ParameterError(f"{path}: not UTF-8 text (it starts with a UTF-16 byte-order mark); {rule}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ParameterError(
+            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at line {line}); {rule}"
+        ) from None
+
+
 def input_files(params: BaseModel) -> list[Path]:
     """The data files a parameter model reads (for hashing into the manifest)."""
     return [path for _, path in _data_files(params)]
@@ -220,9 +250,8 @@ def validate_params(
     except ValidationError as error:
         found += _problems(model, error, data)
     else:
-        found += [
-            f"{where}: file not found: {path}" for where, path in _data_files(params) if not path.is_file()
-        ]
+        found += [f"{where}: {problem}" for where, path in _data_files(params)
+                  if (problem := _unreadable(path))]
         if not found:
             return params
     raise _refuse(source, found)
@@ -233,7 +262,14 @@ def load_params(path: str | Path) -> AnalysisParams:
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"{path}: parameter file not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ParameterError(
+            f"{path}: cannot be read ([Errno {error.errno}] {error.strerror}); "
+            "rule: a parameter file must be a readable file"
+        ) from None
+    text = _decode(path, raw)
     if not text.strip():
         raise ParameterError(f"{path}: the parameter file is empty")
     try:
