@@ -29,11 +29,11 @@ from typing import Any, Literal
 
 import nbformat
 import papermill
-from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
 import slp_eval
 from slp_eval.errors import ParameterError, SlpEvalError
+from slp_eval.markup import html_safe_json
 from slp_eval.params import input_files, load_params, notebook_for
 from slp_eval.provenance import sha256_file
 from slp_eval.results import RESULTS_FILE, check_results
@@ -208,10 +208,24 @@ def _one_line(error: PapermillExecutionError) -> str:
 
 
 def render_report(notebook_path: Path, html_path: Path) -> None:
-    """report.html: the executed notebook with code hidden and figures embedded."""
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook_path, as_version=4))
-    html_path.write_text(body, encoding="utf-8")
+    """report.html: the executed notebook with code hidden, figures embedded, sanitised and offline.
+
+    See `slp_eval.report.export`.
+    """
+    from slp_eval.report.export import export_html
+
+    html_path.write_text(export_html(nbformat.read(notebook_path, as_version=4)), encoding="utf-8")
+
+
+def _rewrite_html_safe(notebook_path: Path) -> None:
+    """Rewrite an executed notebook with no raw < > & in its JSON (the same notebook when read).
+
+    Its parameters cell and papermill metadata quote the parameter file's text; written this way,
+    a title such as ``<script>`` is inert even where the file is opened as HTML.
+    """
+    as_written = json.loads(nbformat.writes(nbformat.read(notebook_path, as_version=4)))
+    text = html_safe_json(as_written, indent=1, sort_keys=True, ensure_ascii=False)
+    notebook_path.write_text(text + "\n", encoding="utf-8")
 
 
 def run(
@@ -290,6 +304,7 @@ def run(
         if status == "failed":
             error_record = {"ename": "ResultsError", "evalue": reason}
     if executed.is_file():
+        _rewrite_html_safe(executed)
         render_report(executed, work / "report.html")
 
     results = {}
@@ -337,7 +352,7 @@ def _finish(work: Path, parent: Path, stem: str, manifest: dict[str, Any]) -> Pa
     while True:
         final = _reserve_final_dir(parent, stem)
         manifest["run_id"] = final.name
-        (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        (work / "manifest.json").write_text(html_safe_json(manifest, indent=2) + "\n", encoding="utf-8")
         try:
             os.rename(work, final)
         except OSError as error:
