@@ -8,6 +8,7 @@ disclosure control), figures, limitations and the disclosure note, and writes re
 With `output_dir=None` (JupyterLab, nbval) nothing is written to disk.
 """
 
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,7 +340,7 @@ def start(
         if isinstance(params, Mapping) and params.get("analysis") != kind:
             raise ParameterError(
                 f"notebook parameters: this notebook runs analysis {kind!r}; "
-                f"params has analysis {params.get('analysis')!r}"
+                f"params has analysis {reprlib.repr(params.get('analysis'))}"  # bounded, whatever it is
             )
         model = validate_params(params, source="notebook parameters", base_dir=Path.cwd())
         out = _check_output_dir(output_dir)
