@@ -130,10 +130,30 @@ def _lock(work: Path) -> int:
 
     The kernel releases a `flock` when its process ends, however it ends (even SIGKILL), so a
     lock file that can be locked again belongs to a dead run; a process id alone could have been
-    reused by an unrelated process.
+    reused by an unrelated process. Where locks are not supported (some network drives) the run
+    goes on unlocked, and its directory is never taken for stale (see `_try_lock`).
     """
     fd = os.open(work.with_name(work.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    fcntl.flock(fd, fcntl.LOCK_EX)  # blocks only while another run's scan holds it for a moment
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits only while another run's scan holds it for a moment
+    except OSError as error:
+        if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+            os.close(fd)
+            raise
+    return fd
+
+
+def _try_lock(lock: Path) -> int | None:
+    """A descriptor holding `lock`, or None when it is held, gone, not ours, or cannot be locked."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
     return fd
 
 
@@ -141,9 +161,9 @@ def _remove_stale(parent: Path) -> tuple[Path, ...]:
     """Remove the hidden directories of runs that were killed before they finished.
 
     Only stale ones: a directory whose lock file another process still holds is a run in progress
-    (perhaps started in another terminal at the same moment) and is left alone. A directory with
-    no lock file comes from a version without locks: it is stale when the process id in its name
-    is no longer running.
+    (perhaps started in another terminal at the same moment) and is left alone, as is one whose
+    lock cannot be tested. A directory with no lock file comes from a version without locks: it is
+    stale when the process id in its name is no longer running.
     """
     removed = []
     for work in sorted(parent.glob(".incomplete-*")):
@@ -151,42 +171,22 @@ def _remove_stale(parent: Path) -> tuple[Path, ...]:
             continue
         lock = work.with_name(work.name + ".lock")
         if lock.exists():
-            try:
-                fd = os.open(lock, os.O_RDWR)
-            except FileNotFoundError:
+            fd = _try_lock(lock)
+            if fd is None:
                 continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                continue  # a live run holds it
-            else:
-                shutil.rmtree(work, ignore_errors=True)
-                lock.unlink(missing_ok=True)
-            finally:
-                os.close(fd)
-        elif not _pid_alive(work.name.rsplit("-", 1)[-1]):
             shutil.rmtree(work, ignore_errors=True)
-        else:
+            lock.unlink(missing_ok=True)
+            os.close(fd)
+        elif _pid_alive(work.name.rsplit("-", 1)[-1]):
             continue
+        else:
+            shutil.rmtree(work, ignore_errors=True)
         removed.append(work)
     for lock in parent.glob(".incomplete-*.lock"):  # locks left without their directory
-        if not lock.with_suffix("").exists():
-            _unlink_if_unlocked(lock)
+        if not lock.with_suffix("").exists() and (fd := _try_lock(lock)) is not None:
+            lock.unlink(missing_ok=True)
+            os.close(fd)
     return tuple(removed)
-
-
-def _unlink_if_unlocked(lock: Path) -> None:
-    try:
-        fd = os.open(lock, os.O_RDWR)
-    except FileNotFoundError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        lock.unlink(missing_ok=True)
-    except BlockingIOError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _pid_alive(text: str) -> bool:
