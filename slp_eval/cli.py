@@ -1,6 +1,8 @@
 """`slp-eval`: a thin command line over the runner, the parameter models and the data tools.
 
-Exit codes: 0 success, 1 a run or a validation failed, 2 bad parameters or arguments.
+Exit codes: 0 success; 1 a run failed and its partial output was kept (or a data validation
+found problems); 2 a problem found before running (bad parameters or arguments, a parameter file
+that is not UTF-8, an unusable --out, an unreadable data file, a missing notebook): nothing written.
 """
 
 import argparse
@@ -33,7 +35,14 @@ def _write_or_print(text: str, out: Path | None) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from slp_eval.runner import run
 
-    result = run(args.params, out_root=args.out, notebooks_dir=args.notebooks, progress=not args.quiet)
+    try:
+        result = run(args.params, out_root=args.out, notebooks_dir=args.notebooks, progress=not args.quiet)
+    except SlpEvalError as error:  # raised only before the notebook runs: nothing was written
+        print(f"slp-eval: {error}", file=sys.stderr)
+        return 2
+    for stale in result.removed_stale:
+        print(f"removed {stale}: the partial output of a run that was killed before it finished",
+              file=sys.stderr)
     if result.status == "failed":
         print(f"slp-eval: run failed: {result.reason}", file=sys.stderr)
         print(f"partial run kept in {result.run_dir}", file=sys.stderr)
@@ -54,7 +63,7 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
     for path, outcome in run_all(args.dir, out_root=args.out, jobs=args.jobs, notebooks_dir=args.notebooks):
         if isinstance(outcome, SlpEvalError):
             print(f"  BAD PARAMS {path}: {outcome}", file=sys.stderr)
-            code = max(code, 2 if isinstance(outcome, ParameterError) else 1)
+            code = 2
         elif outcome.status == "failed":
             print(f"  FAILED     {path}: {outcome.reason} (kept in {outcome.run_dir})", file=sys.stderr)
             code = max(code, 1)

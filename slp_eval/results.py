@@ -9,7 +9,6 @@ Numbers are written with Python's shortest round-trip float repr, so the same fi
 gives byte-identical files; NaN and infinities become null (JSON has neither).
 """
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 
 from slp_eval import ESTIMATE_COLUMNS
 from slp_eval.errors import SlpEvalError
+from slp_eval.markup import html_safe_json
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
@@ -81,8 +81,8 @@ def build_results(
 
 
 def dumps(document: Mapping[str, Any]) -> str:
-    """The exact text written to results.json (stable key order, no NaN)."""
-    return json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    """The exact text written to results.json (stable key order, no NaN, no raw < > &)."""
+    return html_safe_json(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
 def write_results(output_dir: str | Path, document: Mapping[str, Any]) -> Path:

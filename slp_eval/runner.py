@@ -6,14 +6,19 @@
 The run is executed in a hidden temporary directory beside its final place and renamed at the end,
 so a reader never sees a half-written run; an existing run or input is never overwritten. A failed
 cell still produces a run directory, with manifest status "failed", the error and the partly
-executed notebook. The runner knows nothing about statistics: it validates parameters, executes
-the notebook with papermill, renders the report with nbconvert and records provenance.
+executed notebook. A run killed outright leaves its hidden directory behind; the next run in the
+same folder removes it (see `_remove_stale`). The runner knows nothing about statistics: it
+validates parameters, executes the notebook with papermill, renders the report with nbconvert and
+records provenance.
 """
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -24,11 +29,11 @@ from typing import Any, Literal
 
 import nbformat
 import papermill
-from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
 import slp_eval
-from slp_eval.errors import SlpEvalError
+from slp_eval.errors import ParameterError, SlpEvalError
+from slp_eval.markup import html_safe_json
 from slp_eval.params import input_files, load_params, notebook_for
 from slp_eval.provenance import sha256_file
 from slp_eval.results import RESULTS_FILE, check_results
@@ -58,6 +63,8 @@ class RunResult:
     status: Literal["succeeded", "failed"]
     reason: str | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: Hidden directories of killed runs that this run removed from the same folder.
+    removed_stale: tuple[Path, ...] = ()
 
     @property
     def report(self) -> Path:
@@ -102,6 +109,98 @@ def _reserve_final_dir(parent: Path, stem: str) -> Path:
     return candidate
 
 
+_OUT_RULE = "rule: the output root (--out) must be a folder that can be written"
+
+
+def _make_parent(out_root: Path, parent: Path) -> None:
+    """Create out_root/<stem>; an unusable output root is a ParameterError in one line."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), parent)
+        raise ParameterError(f"{out_root}: cannot hold run folders (a file is in the way: {blocker}); "
+                             f"{_OUT_RULE}") from None
+    except OSError as error:
+        raise ParameterError(f"{out_root}: cannot create the run folder ([Errno {error.errno}] "
+                             f"{error.strerror}); {_OUT_RULE}") from None
+
+
+def _lock(work: Path) -> int:
+    """Create and hold an exclusive lock beside the hidden run directory `work`, for the run's life.
+
+    The kernel releases a `flock` when its process ends, however it ends (even SIGKILL), so a
+    lock file that can be locked again belongs to a dead run; a process id alone could have been
+    reused by an unrelated process. Where locks are not supported (some network drives) the run
+    goes on unlocked, and its directory is never taken for stale (see `_try_lock`).
+    """
+    fd = os.open(work.with_name(work.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits only while another run's scan holds it for a moment
+    except OSError as error:
+        if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
+            os.close(fd)
+            raise
+    return fd
+
+
+def _try_lock(lock: Path) -> int | None:
+    """A descriptor holding `lock`, or None when it is held, gone, not ours, or cannot be locked."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _remove_stale(parent: Path) -> tuple[Path, ...]:
+    """Remove the hidden directories of runs that were killed before they finished.
+
+    Only stale ones: a directory whose lock file another process still holds is a run in progress
+    (perhaps started in another terminal at the same moment) and is left alone, as is one whose
+    lock cannot be tested. A directory with no lock file comes from a version without locks: it is
+    stale when the process id in its name is no longer running.
+    """
+    removed = []
+    for work in sorted(parent.glob(".incomplete-*")):
+        if not work.is_dir():
+            continue
+        lock = work.with_name(work.name + ".lock")
+        if lock.exists():
+            fd = _try_lock(lock)
+            if fd is None:
+                continue
+            shutil.rmtree(work, ignore_errors=True)
+            lock.unlink(missing_ok=True)
+            os.close(fd)
+        elif _pid_alive(work.name.rsplit("-", 1)[-1]):
+            continue
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        removed.append(work)
+    for lock in parent.glob(".incomplete-*.lock"):  # locks left without their directory
+        if not lock.with_suffix("").exists() and (fd := _try_lock(lock)) is not None:
+            lock.unlink(missing_ok=True)
+            os.close(fd)
+    return tuple(removed)
+
+
+def _pid_alive(text: str) -> bool:
+    if not text.isdigit():
+        return True  # not a name this runner made: keep it
+    try:
+        os.kill(int(text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _one_line(error: PapermillExecutionError) -> str:
     source = next((line.strip() for line in error.source.splitlines() if line.strip()), "")
     evalue = "; ".join(part.strip() for part in str(error.evalue).splitlines() if part.strip())
@@ -109,10 +208,24 @@ def _one_line(error: PapermillExecutionError) -> str:
 
 
 def render_report(notebook_path: Path, html_path: Path) -> None:
-    """report.html: the executed notebook with code hidden and figures embedded."""
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook_path, as_version=4))
-    html_path.write_text(body, encoding="utf-8")
+    """report.html: the executed notebook with code hidden, figures embedded, sanitised and offline.
+
+    See `slp_eval.report.export`.
+    """
+    from slp_eval.report.export import export_html
+
+    html_path.write_text(export_html(nbformat.read(notebook_path, as_version=4)), encoding="utf-8")
+
+
+def _rewrite_html_safe(notebook_path: Path) -> None:
+    """Rewrite an executed notebook with no raw < > & in its JSON (the same notebook when read).
+
+    Its parameters cell and papermill metadata quote the parameter file's text; written this way,
+    a title such as ``<script>`` is inert even where the file is opened as HTML.
+    """
+    as_written = json.loads(nbformat.writes(nbformat.read(notebook_path, as_version=4)))
+    text = html_safe_json(as_written, indent=1, sort_keys=True, ensure_ascii=False)
+    notebook_path.write_text(text + "\n", encoding="utf-8")
 
 
 def run(
@@ -146,10 +259,16 @@ def run(
         params_bytes + json.dumps(inputs, sort_keys=True).encode() + notebook.read_bytes()
     ).hexdigest()[:8]
     parent = Path(out_root) / params_path.stem
-    parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(Path(out_root), parent)
+    removed = _remove_stale(parent)
     stem = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{run_hash}"
     work = parent / f".incomplete-{stem}-{os.getpid()}"
-    work.mkdir()
+    try:
+        lock = _lock(work)
+        work.mkdir()
+    except OSError as error:
+        raise ParameterError(f"{out_root}: cannot create the run folder ([Errno {error.errno}] "
+                             f"{error.strerror}); {_OUT_RULE}") from None
     (work / "figures").mkdir()
 
     status: Literal["succeeded", "failed"] = "succeeded"
@@ -185,6 +304,7 @@ def run(
         if status == "failed":
             error_record = {"ename": "ResultsError", "evalue": reason}
     if executed.is_file():
+        _rewrite_html_safe(executed)
         render_report(executed, work / "report.html")
 
     results = {}
@@ -217,10 +337,29 @@ def run(
         "packages": _package_versions(),
         "outputs": {str(p.relative_to(work)): sha256_file(p) for p in sorted(work.rglob("*")) if p.is_file()},
     }
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    final = _reserve_final_dir(parent, stem)
-    os.rename(work, final)
-    return RunResult(run_dir=final, status=status, reason=reason, manifest=manifest)
+    final = _finish(work, parent, stem, manifest)
+    os.close(lock)
+    work.with_name(work.name + ".lock").unlink(missing_ok=True)
+    return RunResult(run_dir=final, status=status, reason=reason, manifest=manifest, removed_stale=removed)
+
+
+def _finish(work: Path, parent: Path, stem: str, manifest: dict[str, Any]) -> Path:
+    """Write the manifest and rename `work` to the first free run directory; `run_id` is its name.
+
+    A run started in the same second with the same inputs takes `<stem>-2` (and so on); if another
+    process takes the name between the choice and the rename, the next free name is tried.
+    """
+    while True:
+        final = _reserve_final_dir(parent, stem)
+        manifest["run_id"] = final.name
+        (work / "manifest.json").write_text(html_safe_json(manifest, indent=2) + "\n", encoding="utf-8")
+        try:
+            os.rename(work, final)
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            continue
+        return final
 
 
 def run_all(

@@ -1,6 +1,8 @@
 """Parameter files: every problem reported at once, with file, field, expected and found."""
 
+import itertools
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,101 @@ def test_its_error_model_defaults_follow_the_family(folder: Path) -> None:
     with pytest.raises(ParameterError, match="small_sample 'satterthwaite' applies only to "
                                              "errors 'ar'; got errors 'ols'"):
         load_params(write(folder, GOOD + "errors: ols\nsmall_sample: satterthwaite\n"))
+
+
+# -- strict YAML: duplicate keys, aliases, non-finite numbers, data file types (issue 10) -----------
+
+
+def test_duplicate_keys_are_refused_with_their_lines(folder: Path) -> None:
+    text = GOOD + "disclosure: {apply: true}\ntitle: Again\ndisclosure: {apply: false}\n"
+    with pytest.raises(ParameterError) as caught:
+        load_params(write(folder, text))
+    assert str(caught.value) == (
+        f"{folder / 'p.yaml'}: 2 problems\n"
+        "  - line 9: duplicate key 'title' (first at line 2); rule: every key once per mapping\n"
+        "  - line 10: duplicate key 'disclosure' (first at line 8); rule: every key once per mapping"
+    )
+
+
+def test_a_duplicate_nested_key_is_refused_too(folder: Path) -> None:
+    text = GOOD.replace("  path: series.csv\n", "  path: series.csv\n  path: other.csv\n")
+    with pytest.raises(ParameterError, match=r"line 5: duplicate key 'path' \(first at line 4\)"):
+        load_params(write(folder, text))
+
+
+def test_a_yaml_alias_bomb_fails_fast_and_cheaply(folder: Path) -> None:
+    # Nine levels of ten aliases each: 10**9 strings if expanded, in about 500 bytes.
+    names = "abcdefghi"
+    levels = ["a: &a [" + ",".join("x" * 10) + "]"] + [
+        f"{n}: &{n} [" + ",".join([f"*{p}"] * 10) + "]" for p, n in itertools.pairwise(names)
+    ]
+    bomb = "analysis: its\n" + "\n".join(levels) + "\ntitle: *i\n"
+    path = write(folder, bomb)
+    assert path.stat().st_size <= 511
+    started = time.perf_counter()
+    with pytest.raises(ParameterError) as caught:
+        load_params(path)
+    assert time.perf_counter() - started < 5.0  # unguarded: 12 s and 1.6 GB (issue 10); <0.1 s here
+    message = str(caught.value)
+    assert message.splitlines()[1] == (
+        "  - line 3: YAML alias *a is not allowed; rule: write each value out in full"
+    )
+    assert len(message) < 2000
+
+
+def test_non_finite_numbers_are_refused(folder: Path) -> None:
+    text = GOOD + "alpha: .nan\nsensitivity: {break_date_window: .inf}\n"
+    with pytest.raises(ParameterError) as caught:
+        load_params(write(folder, text))
+    message = str(caught.value)
+    assert "  - line 8: .nan is not a finite number; rule: numbers must be finite" in message
+    assert "  - line 9: .inf is not a finite number; rule: numbers must be finite" in message
+
+
+def test_non_finite_numbers_in_a_mapping_are_refused() -> None:
+    from slp_eval.params import validate_params
+
+    with pytest.raises(ParameterError, match=r"alpha: expected a finite number; found NaN \(float\)"):
+        validate_params({"analysis": "its", "title": "t", "data": {"path": "x.csv"}, "outcome": "y",
+                         "time": "t", "interruptions": [3], "alpha": float("nan")})
+
+
+def test_data_file_type_is_checked_at_validation(folder: Path) -> None:
+    (folder / "series").write_text("period,percent\n2018-01,40\n")
+    (folder / "series.txt").write_text("period,percent\n2018-01,40\n")
+    for name in ("series", "series.txt"):
+        with pytest.raises(ParameterError) as caught:
+            load_params(write(folder, GOOD.replace("series.csv", name)))
+        assert (
+            "  - data.path: expected a .csv, .parquet or .xlsx file (file type "
+            f"{Path(name).suffix or '(none)'!r} is not a data file; rule: the type is read from the "
+            "extension); found " in str(caught.value)
+        )
+
+
+def test_every_problem_of_a_file_is_reported_at_once(folder: Path) -> None:
+    text = GOOD + "title: Again\nalpha: .inf\nmaxlags: \"2\"\n"
+    with pytest.raises(ParameterError) as caught:
+        load_params(write(folder, text))
+    lines = str(caught.value).splitlines()
+    assert lines[1:] == [
+        "  - line 8: duplicate key 'title' (first at line 2); rule: every key once per mapping",
+        "  - line 9: .inf is not a finite number; rule: numbers must be finite",
+        "  - maxlags: expected a valid integer; found '2' (str)",
+        "  - alpha: expected a finite number; found Infinity (float)",
+    ]
+
+
+def test_error_messages_never_serialise_more_than_they_print() -> None:
+    from slp_eval.params import validate_params
+
+    shared: list = ["x"] * 10
+    for _ in range(8):  # 10**8 leaves if serialised in full
+        shared = [shared] * 10
+    started = time.perf_counter()
+    with pytest.raises(ParameterError) as caught:
+        validate_params({"analysis": "its", "title": shared, "data": {"path": "x.csv"}, "outcome": "y",
+                         "time": "t", "interruptions": [3]})
+    assert time.perf_counter() - started < 5.0  # unguarded: 12 s and 1.6 GB (issue 10); <0.1 s here
+    shown = '[[[[[[[[["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"...'
+    assert f"  - title: expected a valid string; found {shown} (list)" in str(caught.value).splitlines()

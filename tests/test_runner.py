@@ -203,3 +203,76 @@ def test_run_all_reports_every_file(project: Path) -> None:
     outcomes = dict(run_all(folder, out_root=project / "outputs", notebooks_dir=project / "notebooks"))
     assert outcomes[folder / "a.yaml"].status == "succeeded"
     assert isinstance(outcomes[folder / "b.yaml"], ParameterError)
+
+
+# -- run ids and killed runs (issue 10) ------------------------------------------------------------
+
+
+def test_a_second_run_in_the_same_second_gets_a_run_id_equal_to_its_directory(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    import slp_eval.runner as runner
+
+    monkeypatch.setattr(runner, "_utc_now", lambda: datetime(2026, 11, 30, 22, 0, 0, tzinfo=UTC))
+    params = params_file(project)
+    first = run(params, out_root=project / "outputs", notebooks_dir=project / "notebooks")
+    second = run(params, out_root=project / "outputs", notebooks_dir=project / "notebooks")
+    assert second.run_dir.name == first.run_dir.name + "-2"
+    for result in (first, second):
+        manifest = json.loads((result.run_dir / "manifest.json").read_text())
+        assert manifest["run_id"] == result.run_dir.name == result.manifest["run_id"]
+
+
+def _start_slow_run(project: Path, folder: str) -> tuple[subprocess.Popen[bytes], Path]:
+    (project / folder).mkdir()
+    params = project / folder / "slow.yaml"
+    params.write_text(params_file(project, title="slow").read_text().replace("series.csv", "../series.csv"))
+    out = project / "outputs"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "slp_eval.cli", "run", str(params), "--out", str(out),
+         "--notebooks", str(project / "notebooks"), "--quiet"],
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any((out / "slow").glob(".incomplete-*/notebook.ipynb")):
+        time.sleep(0.2)
+    return process, out / "slow"
+
+
+def _quick_run_into(project: Path, folder: str) -> subprocess.CompletedProcess[str]:
+    (project / folder).mkdir()
+    params = project / folder / "slow.yaml"  # same name, so the same output folder; not slow
+    params.write_text(params_file(project, title="quick").read_text().replace("series.csv", "../series.csv"))
+    return subprocess.run(
+        [sys.executable, "-m", "slp_eval.cli", "run", str(params), "--out", str(project / "outputs"),
+         "--notebooks", str(project / "notebooks"), "--quiet"],
+        capture_output=True, text=True,
+    )
+
+
+def test_the_next_run_removes_a_killed_runs_hidden_directory(project: Path) -> None:
+    process, folder = _start_slow_run(project, "a")
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    (killed,) = [p for p in folder.glob(".incomplete-*") if p.is_dir()]
+    done = _quick_run_into(project, "b")
+    assert done.returncode == 0, done.stderr
+    removal = [line for line in done.stderr.splitlines() if line.startswith("removed ")]
+    assert removal == [f"removed {killed}: the partial output of a run that was killed before it finished"]
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
+    assert len(list(folder.iterdir())) == 1
+
+
+def test_a_running_runs_hidden_directory_is_left_alone(project: Path) -> None:
+    process, folder = _start_slow_run(project, "a")
+    try:
+        (running,) = [p for p in folder.glob(".incomplete-*") if p.is_dir()]
+        done = _quick_run_into(project, "b")
+        assert done.returncode == 0, done.stderr
+        assert "removed " not in done.stderr
+        assert running.is_dir() and (running / "notebook.ipynb").is_file()
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -4,10 +4,11 @@
 was expected, what was found) as a single `ParameterError`; nothing is run or written.
 """
 
+import codecs
 import difflib
 import importlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from slp_eval.errors import ParameterError
 from slp_eval.params.base import AnalysisParams, DataSource
+from slp_eval.params.strict_yaml import read_yaml
 
 #: Analysis kind -> (model "module:Class", notebook file in notebooks/).
 KINDS: dict[str, tuple[str, str]] = {
@@ -42,10 +44,33 @@ def notebook_for(kind: str) -> str:
     return KINDS[kind][1]
 
 
+#: Longest value an error message quotes.
+SHOWN = 60
+
+
+def _head(chunks: Iterator[str], limit: int = SHOWN) -> str:
+    """At most `limit` characters of a lazily serialised value (the rest is never produced)."""
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        if len(text) > limit:
+            return text[: limit - 3] + "..."
+    return text
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message quotes it, serialised only as far as it is printed.
+
+    `JSONEncoder.iterencode` yields the text piece by piece, so a huge (or self-sharing) value
+    costs no more than the 60 characters shown.
+    """
+    if isinstance(value, str):
+        return _head(iter([repr(value[: SHOWN + 1])]))
+    return _head(json.JSONEncoder(default=str, check_circular=False).iterencode(value))
+
+
 def _describe(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    text = text if len(text) <= 60 else text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
+    return f"{_shown(value)} ({type(value).__name__})"
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -154,43 +179,82 @@ def _data_files(params: BaseModel) -> list[tuple[str, Path]]:
     return found
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why a data file cannot be read, or None (it is opened here, so permissions are tested)."""
+    rule = "rule: data files must be readable files"
+    if not path.exists():
+        return f"file not found: {path}"
+    if not path.is_file():
+        return f"not a regular file: {path}; {rule}"
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        return f"cannot be read ([Errno {error.errno}] {error.strerror}): {path}; {rule}"
+    return None
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The text of a parameter file: UTF-8 (a byte-order mark is allowed), or one clear error."""
+    rule = "rule: save parameter files as UTF-8"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ParameterError(f"{path}: not UTF-8 text (it starts with a UTF-16 byte-order mark); {rule}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ParameterError(
+            f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at line {line}); {rule}"
+        ) from None
+
+
 def input_files(params: BaseModel) -> list[Path]:
     """The data files a parameter model reads (for hashing into the manifest)."""
     return [path for _, path in _data_files(params)]
 
 
+def _refuse(source: str, problems: Sequence[str]) -> ParameterError:
+    count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+    return ParameterError(f"{source}: {count}\n" + "\n".join(f"  - {p}" for p in problems))
+
+
 def validate_params(
-    data: Mapping[str, Any], *, source: str = "parameters", base_dir: Path | None = None
+    data: Mapping[str, Any],
+    *,
+    source: str = "parameters",
+    base_dir: Path | None = None,
+    problems: Sequence[str] = (),
 ) -> AnalysisParams:
-    """Validate a mapping of parameters; every problem is reported in one ParameterError."""
+    """Validate a mapping of parameters; every problem is reported in one ParameterError.
+
+    `problems` are those already found in the file's YAML (duplicate keys, aliases, non-finite
+    numbers); they are listed first, with the schema's.
+    """
+    found = list(problems)
     if not isinstance(data, Mapping):
+        if found:
+            raise _refuse(source, found)
         raise ParameterError(
             f"{source}: expected a mapping of keys to values at the top level; found {type(data).__name__}"
         )
     kind = data.get("analysis")
     if kind is None:
-        raise ParameterError(
-            f"{source}: 1 problem\n  - analysis: required field is missing "
-            f"(one of: {', '.join(sorted(KINDS))})"
-        )
+        raise _refuse(source, [*found, "analysis: required field is missing "
+                                       f"(one of: {', '.join(sorted(KINDS))})"])
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ParameterError(
-            f"{source}: 1 problem\n  - analysis: unknown analysis {kind!r}; "
-            f"expected one of: {', '.join(sorted(KINDS))}"
-        )
+        raise _refuse(source, [*found, f"analysis: unknown analysis {_shown(kind)}; "
+                                       f"expected one of: {', '.join(sorted(KINDS))}"])
     model = model_for(kind)
     try:
         params = model.model_validate(dict(data), context={"base_dir": base_dir})
     except ValidationError as error:
-        problems = _problems(model, error, data)
+        found += _problems(model, error, data)
     else:
-        problems = [
-            f"{where}: file not found: {path}" for where, path in _data_files(params) if not path.is_file()
-        ]
-        if not problems:
+        found += [f"{where}: {problem}" for where, path in _data_files(params)
+                  if (problem := _unreadable(path))]
+        if not found:
             return params
-    count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
-    raise ParameterError(f"{source}: {count}\n" + "\n".join(f"  - {p}" for p in problems))
+    raise _refuse(source, found)
 
 
 def load_params(path: str | Path) -> AnalysisParams:
@@ -198,17 +262,24 @@ def load_params(path: str | Path) -> AnalysisParams:
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"{path}: parameter file not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ParameterError(
+            f"{path}: cannot be read ([Errno {error.errno}] {error.strerror}); "
+            "rule: a parameter file must be a readable file"
+        ) from None
+    text = _decode(path, raw)
     if not text.strip():
         raise ParameterError(f"{path}: the parameter file is empty")
     try:
-        data = yaml.safe_load(text)
+        data, problems = read_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ParameterError(f"{path}: not valid YAML{where}: {problem}") from None
-    return validate_params(data, source=str(path), base_dir=path.parent.resolve())
+    return validate_params(data, source=str(path), base_dir=path.parent.resolve(), problems=problems)
 
 
 def params_schema() -> dict[str, Any]:

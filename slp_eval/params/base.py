@@ -1,7 +1,8 @@
 """Shared pieces of every parameter-file model.
 
-Parameter files are strict: unknown keys are rejected and values are not coerced (``maxlags: "2"``
-is an error, not 2), except file paths, which YAML can only give as strings.
+Parameter files are strict: unknown keys are rejected, values are not coerced (``maxlags: "2"``
+is an error, not 2), except file paths, which YAML can only give as strings, and numbers must be
+finite (``.nan`` and ``.inf`` are refused). A data file's type is checked from its extension.
 """
 
 from pathlib import Path
@@ -9,13 +10,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from slp_eval.data.read import SUFFIXES
 from slp_eval.disclosure import DisclosureRule
 
 
 class StrictModel(BaseModel):
     """Base of every parameter model: unknown keys are rejected, values are not coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 #: A file path given as a string in YAML; relative paths resolve against the parameter file's folder.
@@ -35,6 +37,11 @@ class DataSource(StrictModel):
     @field_validator("path")
     @classmethod
     def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
+        if value.suffix.lower() not in SUFFIXES:
+            raise ValueError(
+                f"a .csv, .parquet or .xlsx file (file type {value.suffix or '(none)'!r} is not a data "
+                "file; rule: the type is read from the extension)"
+            )
         base = (info.context or {}).get("base_dir")
         if base is not None and not value.is_absolute():
             return (Path(base) / value).resolve()

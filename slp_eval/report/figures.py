@@ -29,6 +29,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FixedFormatter
 
+from slp_eval.markup import escape_markdown
+
 #: Widest figure, in inches, that still prints at its own font size on an A4 page.
 MAX_WIDTH_IN = 7.5
 #: Smallest font, in points, of any text in a saved figure (legends and ticks are raised to it).
@@ -194,7 +196,7 @@ def save_and_show(fig: Figure, name: str, output_dir: Path | None, *, caption: s
         (output_dir / "figures" / f"{name}.png").write_bytes(data)
     display(Image(data=data, format="png", width=width))
     if caption:
-        display(Markdown(f"*{caption}*"))
+        display(Markdown(f"*{escape_markdown(caption)}*"))
     display(plotted)
 
 

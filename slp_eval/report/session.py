@@ -8,6 +8,7 @@ disclosure control), figures, limitations and the disclosure note, and writes re
 With `output_dir=None` (JupyterLab, nbval) nothing is written to disk.
 """
 
+import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from slp_eval.data import load, validate_file
 from slp_eval.data.load import ValidationReport
 from slp_eval.disclosure import DisclosedTable, apply_disclosure, assert_no_identifying_columns
 from slp_eval.errors import DataValidationError, ParameterError
+from slp_eval.markup import defuse_markdown, escape_markdown
 from slp_eval.params import validate_params
 from slp_eval.params.base import AnalysisParams, DataSource
 from slp_eval.provenance import sha256_file
@@ -120,10 +122,10 @@ class Report:
         return f"{100 * (1 - alpha):g}% CI"
 
     def header(self) -> None:
-        """Title, question and, for synthetic data, the SYNTHETIC banner."""
-        text = f"# {self.params.title}"
+        """Title, question and, for synthetic data, the SYNTHETIC banner (title and question as text)."""
+        text = f"# {escape_markdown(self.params.title)}"
         if self.params.question:
-            text += f"\n\n**Question.** {self.params.question}"
+            text += f"\n\n**Question.** {escape_markdown(self.params.question)}"
         display(Markdown(text))
         if self.synthetic:
             display(HTML(SYNTHETIC_BANNER))
@@ -160,8 +162,12 @@ class Report:
 
     # -- showing results ---------------------------------------------------------------------
     def text(self, markdown: str) -> None:
-        """A paragraph of generated text (methods, summary)."""
-        display(Markdown(markdown))
+        """A paragraph of generated text (methods, summary).
+
+        The library's templates compose it with labels and names from the parameters and data, so
+        it passes `defuse_markdown`: the templates' emphasis stays, no HTML, link or image can.
+        """
+        display(Markdown(defuse_markdown(markdown)))
 
     def table(
         self,
@@ -245,11 +251,11 @@ class Report:
         if not items:
             items.append("No limitation was flagged by the automatic checks; the usual caveats of an "
                          "observational before-and-after design still apply.")
-        display(Markdown("\n".join(f"- {item}" for item in items)))
+        display(Markdown(defuse_markdown("\n".join(f"- {' '.join(item.split())}" for item in items))))
 
     def disclosure_note(self) -> None:
         """How small counts were protected in this report."""
-        display(Markdown(disclosure_note(self.params.disclosure, self.disclosed)))
+        display(Markdown(defuse_markdown(disclosure_note(self.params.disclosure, self.disclosed))))
 
     def disclosure_record(self) -> dict[str, Any]:
         """The `disclosure` block of results.json (copied into manifest.json by the runner)."""
@@ -334,7 +340,7 @@ def start(
         if isinstance(params, Mapping) and params.get("analysis") != kind:
             raise ParameterError(
                 f"notebook parameters: this notebook runs analysis {kind!r}; "
-                f"params has analysis {params.get('analysis')!r}"
+                f"params has analysis {reprlib.repr(params.get('analysis'))}"  # bounded, whatever it is
             )
         model = validate_params(params, source="notebook parameters", base_dir=Path.cwd())
         out = _check_output_dir(output_dir)
