@@ -168,7 +168,23 @@ def limitations(result: Comparison, params: PrepostParams, data: pd.DataFrame) -
         items.append("Counts are compared as independent Poisson events (dispersion 1); bed days and "
                      "repeated placements of the same people are not independent, so the interval may "
                      "be too narrow.")
+    rule = params.disclosure
+    hidden = [v for v in _window_counts(result) if rule.hides(v)]
+    if hidden:
+        items.append("Counts in this comparison are small enough to be suppressed, but the estimates are "
+                     "computed from the exact counts: a reader who combines the difference or ratio with the "
+                     "(rounded) denominators can narrow the suppressed counts down. Have the estimates "
+                     "output-checked before release (SACRO guidance treats model outputs from very small "
+                     "counts as needing review).")
     return items
+
+
+def _window_counts(result: Comparison) -> tuple[float, ...]:
+    if isinstance(result, ProportionComparison):
+        return (result.x1, result.x2, result.n1 - result.x1, result.n2 - result.x2)
+    if isinstance(result, RateComparison):
+        return (result.count1, result.count2)
+    return ()
 
 
 __all__ = ["count_columns", "derived_columns", "estimates", "limitations", "results_block", "series_plot",
