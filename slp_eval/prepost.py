@@ -260,6 +260,10 @@ class ProportionComparison:
         wording = label or self.label
         level = _level(self.alpha)
         x1, n1, x2, n2 = (_n(v, rule) for v in (self.x1, self.n1, self.x2, self.n2))
+        if rule is not None and rule.hides(self.n1 - self.x1):  # x beside n gives n - x back
+            x1 = rule.symbol
+        if rule is not None and rule.hides(self.n2 - self.x2):
+            x2 = rule.symbol
         pc1, pc2 = (_percent(x, n, rule) for x, n in ((self.x1, self.n1), (self.x2, self.n2)))
         return (
             f"The {wording} {_verb(self.difference)} from {pc1} ({x1}/{n1})"

@@ -138,22 +138,29 @@ def test_prepost_summary_suppresses_the_percent_beside_a_suppressed_count():
         "The proportion fell from * (*/10) to * (*/10): -22.2 points")
     # the complement gives the count back too: 95 of 100 leaves 5
     assert compare_proportions(95, 100, 50, 100).summary(rule=rule).startswith(
-        "The proportion fell from * (95/100) to 50.0% (50/100)")
+        "The proportion fell from * (*/100) to 50.0% (50/100)")
     assert compare_rates(6, 2.0, 40, 4.0).summary(rule=rule).startswith(
         "The rate rose from * to 10 per unit exposure (*/2 to 40/4)")
 
 
+def disclosed_windows(result: Any, params: PrepostParams) -> pd.DataFrame:
+    """The windows table as `Report.table` shows it."""
+    arguments = prepost_report.table_arguments(result)
+    return apply_disclosure(prepost_report.windows(result, params), arguments["counts"],
+                            rule=params.disclosure, additive_rows=arguments["additive_rows"],
+                            derived=arguments["derived"]).frame
+
+
 def test_windows_table_hides_percent_and_rate_beside_a_star():
     params = PrepostParams.model_validate(PREPOST_SHARE)
-    result = compare_proportions(6, 9, 4, 9)
-    shown = apply_disclosure(prepost_report.windows(result, params), prepost_report.count_columns(result),
-                             rule=params.disclosure, additive_rows=False,
-                             derived=prepost_report.derived_columns(result)).frame
-    assert shown[["people", "out of", "percent"]].values.tolist() == [["*", 10, "*"], ["*", 10, "*"]]
+    shown = disclosed_windows(compare_proportions(6, 9, 4, 9), params)
+    assert shown[["people", "others", "out of", "percent"]].values.tolist() == [["*", "*", 10, "*"]] * 2
+    # a small complement (5 of 100 not placed) is protected like a small count; the other window's
+    # counts go too, since the table's columns are treated as adding up (the conservative default)
+    shown = disclosed_windows(compare_proportions(95, 100, 50, 100), params)
+    assert shown[["people", "others", "out of", "percent"]].values.tolist() == [["*", "*", 100, "*"]] * 2
     counts = PrepostParams.model_validate(PREPOST_COUNT)
-    rates = compare_rates(3, 1.0, 1, 1.0)
-    shown = apply_disclosure(prepost_report.windows(rates, counts), ["count"], rule=counts.disclosure,
-                             additive_rows=False, derived=prepost_report.derived_columns(rates)).frame
+    shown = disclosed_windows(compare_rates(3, 1.0, 1, 1.0), counts)
     assert shown[["count", "exposure", "rate"]].values.tolist() == [["*", 1.0, "*"], ["*", 1.0, "*"]]
 
 

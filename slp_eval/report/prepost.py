@@ -27,6 +27,7 @@ def windows(result: Comparison, params: PrepostParams) -> pd.DataFrame:
     labels = [w.label or name for w, name in ((params.before, "before"), (params.after, "after"))]
     if isinstance(result, ProportionComparison):
         return pd.DataFrame({"window": labels, "months": spans, "people": [result.x1, result.x2],
+                             "others": [result.n1 - result.x1, result.n2 - result.x2],
                              "out of": [result.n1, result.n2],
                              "percent": [100 * result.p1, 100 * result.p2]})
     if isinstance(result, RateComparison):
@@ -40,7 +41,7 @@ def windows(result: Comparison, params: PrepostParams) -> pd.DataFrame:
 def count_columns(result: Comparison) -> list[str]:
     """The columns of `windows(result)` that count people or events (for disclosure control)."""
     if isinstance(result, ProportionComparison):
-        return ["people", "out of"]
+        return ["people", "others", "out of"]
     if isinstance(result, RateComparison):
         return ["count"]
     return []
@@ -49,10 +50,18 @@ def count_columns(result: Comparison) -> list[str]:
 def derived_columns(result: Comparison) -> dict[str, list[str]]:
     """Columns of `windows(result)` computed from a count of the same row (suppressed with it)."""
     if isinstance(result, ProportionComparison):
-        return {"percent": ["people", "out of"]}
+        return {"percent": ["people", "others", "out of"]}
     if isinstance(result, RateComparison):
         return {"rate": ["count"]}
     return {}
+
+
+def table_arguments(result: Comparison) -> dict[str, Any]:
+    """`Report.table` arguments for `windows(result)`: its count columns, whether they add up
+    across a row (people + others = out of, so a small "others" is protected like a small "people"),
+    and the columns suppressed with them."""
+    return {"counts": count_columns(result), "additive_rows": isinstance(result, ProportionComparison),
+            "derived": derived_columns(result)}
 
 
 def summary(result: Comparison, params: PrepostParams) -> str:
@@ -103,6 +112,9 @@ def results_block(result: Comparison, params: PrepostParams) -> dict[str, Any]:
         block.update(p1=result.p1, p2=result.p2)
         block = control_fields(block, rule, counts=("x1", "n1", "x2", "n2"),
                                shares={"p1": ("x1", "n1", 1.0), "p2": ("x2", "n2", 1.0)})
+        for x, n in (("x1", "n1"), ("x2", "n2")):  # x beside n gives the complement n - x back
+            if rule.hides(getattr(result, n) - getattr(result, x)):
+                block[x] = rule.symbol
     elif isinstance(result, RateComparison):
         block = control_fields(block, rule, counts=("count1", "count2"),
                                ratios={"rate1": ("count1", "exposure1"), "rate2": ("count2", "exposure2")})
@@ -188,4 +200,4 @@ def _window_counts(result: Comparison) -> tuple[float, ...]:
 
 
 __all__ = ["count_columns", "derived_columns", "estimates", "limitations", "results_block", "series_plot",
-           "summary", "windows"]
+           "summary", "table_arguments", "windows"]
