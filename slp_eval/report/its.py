@@ -119,12 +119,18 @@ def series_overview(result: ITSResult, params: ITSParams | None = None,
                     series: pd.DataFrame | None = None) -> pd.DataFrame:
     """Periods and mean observed outcome in each segment of the treated series.
 
-    With `params` and `series`, a mean of counts is the *controlled* segment total over its
-    periods (suppressed when the total is: a mean times its periods gives the total back), and a
-    mean of shares or rates is suppressed when any of its periods is."""
+    With `params` and `series` (disclosure control): a mean of counts is the *rounded* segment total
+    over its periods, suppressed when the total is (a mean times its periods gives the total back);
+    a mean of shares or rates is suppressed when the segment's total numerator (or, for shares, its
+    complement) is a suppressed count."""
     cf = result.counterfactual()
-    controlled = None if params is None or series is None else controlled_observed(result, series, params)
-    kind = None if controlled is None or params is None or series is None else count_kind(params, series)
+    kind = None
+    if params is not None and series is not None and params.disclosure.in_effect:
+        kind = count_kind(params, series)
+    parts = None
+    if kind in ("share", "rate") and params is not None and series is not None:
+        top, bottom, _ = DERIVED[params.outcome]
+        parts = _treated_rows(series, params).reindex(cf["period"].astype(str))[[top, bottom]].to_numpy(float)
     edges = [k.position for k in result.interruptions]
     labels = [f"before {result.interruptions[0].label}"] + [
         f"from {k.label}" for k in result.interruptions
@@ -133,28 +139,24 @@ def series_overview(result: ITSResult, params: ITSParams | None = None,
     rows = []
     for i, label in enumerate(labels):
         part = cf[segment == i]
+        mean: float | str = float(part["observed"].mean()) if len(part) else np.nan
+        if len(part) and params is not None and kind == "count":
+            observed = part["observed"].dropna()
+            mean = disclose_ratio(float(observed.sum()), len(observed), params.disclosure)
+        elif len(part) and params is not None and parts is not None:
+            top_total, bottom_total = np.nansum(parts[segment == i], axis=0)
+            shown = (disclose_share(top_total, bottom_total, params.disclosure) if kind == "share"
+                     else disclose_count(top_total, params.disclosure))
+            mean = shown if isinstance(shown, str) else mean
         rows.append({
             "segment": label,
             "first period": str(part["period"].iloc[0]) if len(part) else "",
             "last period": str(part["period"].iloc[-1]) if len(part) else "",
             "periods": len(part),
             "in fit": int(part["in_fit"].sum()),
-            "mean observed": _segment_mean(part, controlled, segment == i, kind, params),
+            "mean observed": mean,
         })
     return pd.DataFrame(rows)
-
-
-def _segment_mean(part: pd.DataFrame, controlled: np.ndarray | None, mask: np.ndarray,
-                  kind: CountKind | None, params: ITSParams | None) -> float | str:
-    if not len(part):
-        return np.nan
-    if controlled is None or params is None:
-        return float(part["observed"].mean())
-    observed = part["observed"].dropna()
-    if kind == "count":
-        return disclose_ratio(float(observed.sum()), len(observed), params.disclosure)
-    shown = controlled[mask][part["observed"].notna().to_numpy()]
-    return params.disclosure.symbol if np.isnan(shown).any() else float(np.mean(shown))
 
 
 def effects(result: ITSResult, horizons: list[int], params: ITSParams | None = None) -> pd.DataFrame:
