@@ -33,6 +33,7 @@ from slp_eval.report import its as its_report
 from slp_eval.report import prepost as prepost_report
 from slp_eval.report import quality
 from slp_eval.report.disclose import RESTRICTED_DIR, RESTRICTED_FILE, disclosure_note
+from slp_eval.report.quality import QualityProfile
 
 DATA = Path(__file__).parent / "data" / "governance"
 SERIES = DATA / "small_counts.csv"
@@ -269,3 +270,16 @@ def test_keep_exact_writes_a_not_for_release_file_and_nothing_else_changes(tmp_p
     assert (exact["prepost"]["count1"], exact["prepost"]["count2"]) == (3, 1)
     assert json.loads((run_dir / "results.json").read_text())["prepost"]["count1"] == "*"
     assert f"{RESTRICTED_DIR}/{RESTRICTED_FILE}" in (run_dir / "report.html").read_text()
+
+
+def test_by_year_protects_a_small_number_of_incomplete_records():
+    rule = DisclosureRule(rounding_base=1)
+    by_month = pd.DataFrame({"month": pd.period_range("2012-01", periods=2, freq="M"), "records": [30, 30],
+                             "complete_records": [30, 27], "percent_complete": [100.0, 90.0]})
+    profile = QualityProfile(Path("f.csv"), "placements", 60, pd.DataFrame(), by_month, pd.DataFrame(),
+                             pd.DataFrame(), None, "start_date")
+    counts = ["records", "complete_records", "incomplete_records"]
+    table = apply_disclosure(profile.by_year(rule), counts, rule=rule,
+                             derived={"percent_complete": counts}).frame
+    # 60 records, 57 complete: the 3 incomplete would follow from 60 - 57 (and from 95.0%)
+    assert table[[*counts, "percent_complete"]].values.tolist() == [[60, "*", "*", "*"]]

@@ -49,13 +49,16 @@ class QualityProfile:
         return self.invalid.empty
 
     def by_year(self, rule: DisclosureRule | None = None) -> pd.DataFrame:
-        """Records and complete records by calendar year (the by-month table summed); under
+        """Records, complete and incomplete records by calendar year (the by-month table summed;
+        incomplete is shown so that, as a count of its own, a small one is protected). Under
         `rule` a percentage that would give a suppressed count (complete or incomplete) back is
         the rule's symbol (the counts themselves are controlled by the report's table)."""
         if self.by_month.empty:
-            return pd.DataFrame(columns=["year", "records", "complete_records", "percent_complete"])
+            return pd.DataFrame(columns=["year", "records", "complete_records", "incomplete_records",
+                                         "percent_complete"])
         years = self.by_month.assign(year=[str(m.year) for m in self.by_month["month"]])
         out = years.groupby("year", as_index=False)[["records", "complete_records"]].sum()
+        out["incomplete_records"] = out["records"] - out["complete_records"]
         out["percent_complete"] = [disclose_share(c, r, rule) if r else np.nan
                                    for c, r in zip(out["complete_records"], out["records"], strict=True)]
         return out
