@@ -21,7 +21,7 @@ bridging two otherwise protected blocks is another that only the exact test catc
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +32,14 @@ from slp_eval.errors import DisclosureError
 
 
 class DisclosureRule(BaseModel):
-    """How small counts are protected. `apply=False` is the only way to switch control off."""
+    """How small counts are protected.
+
+    `apply=False` switches control off. A rule that suppresses no positive count (e.g.
+    ``suppress_min: 0, suppress_max: 0``) switches it off just as surely, so it is treated, and
+    warned about, exactly like `apply=False` (`in_effect` is False for both). ``keep_exact`` asks
+    for the exact counts to be written outside the releasable outputs
+    (``restricted/NOT_FOR_RELEASE_exact_results.json``) for reproducibility.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,6 +51,10 @@ class DisclosureRule(BaseModel):
         True, description="Suppress further cells so a suppressed cell cannot be recovered."
     )
     symbol: str = Field("*", description="What a suppressed cell shows.")
+    keep_exact: bool = Field(
+        False, description="Also write the exact, uncontrolled counts to "
+        "restricted/NOT_FOR_RELEASE_exact_results.json in the run directory (never to be released).",
+    )
 
     @model_validator(mode="after")
     def _range_is_ordered(self) -> DisclosureRule:
@@ -52,6 +63,25 @@ class DisclosureRule(BaseModel):
                 f"suppress_max ({self.suppress_max}) is below suppress_min ({self.suppress_min})"
             )
         return self
+
+    @property
+    def in_effect(self) -> bool:
+        """True when the rule protects anything: applied, and suppressing at least one count >= 1."""
+        return self.apply and self.suppress_max >= max(self.suppress_min, 1)
+
+    @property
+    def off_reason(self) -> str:
+        """Which parameter switched control off, in words ("" when it is in effect)."""
+        if not self.apply:
+            return "by the parameter `disclosure.apply: false`"
+        if not self.in_effect:
+            return (f"by the parameters `disclosure.suppress_min: {self.suppress_min}, suppress_max: "
+                    f"{self.suppress_max}`, a rule that suppresses no count")
+        return ""
+
+    def hides(self, count: float) -> bool:
+        """True when a count (a whole number) falls in the suppressed range under this rule."""
+        return self.in_effect and self.suppress_min <= count <= self.suppress_max
 
 
 @dataclass(frozen=True)
@@ -82,9 +112,9 @@ class DisclosedTable:
     def note(self) -> str:
         """One or two sentences for the report under the table."""
         rule = self.rule
-        if not rule.apply:
+        if not rule.in_effect:
             return (
-                "Disclosure control was switched off explicitly (disclosure.apply: false); "
+                f"Disclosure control was switched off explicitly {rule.off_reason}; "
                 "counts are shown unrounded and unsuppressed."
             )
         text = (
@@ -108,13 +138,13 @@ class DisclosedTable:
 
         return {
             "table": self.name,
-            "applied": self.rule.apply,
+            "applied": self.rule.in_effect,
             "rule": self.rule.model_dump(),
             "count_columns": list(self.count_columns),
             "primary_suppressed": cells(self.primary),
             "secondary_suppressed": cells(self.secondary),
             "suppressed_cells": self.suppressed,
-            "rounded_to": self.rule.rounding_base if self.rule.apply else None,
+            "rounded_to": self.rule.rounding_base if self.rule.in_effect else None,
             "note": self.note,
         }
 
@@ -128,13 +158,71 @@ def disclose_count(count: int | float, rule: DisclosureRule | None) -> int | str
     """One count as a report may print it: the rule's symbol when it is suppressed, else rounded.
 
     For counts quoted in sentences (no table, so no secondary suppression applies). ``rule=None``
-    or ``rule.apply=False`` returns the count unchanged.
+    or a rule not in effect returns the count unchanged.
     """
-    if rule is None or not rule.apply:
+    if rule is None or not rule.in_effect:
         return int(count) if float(count).is_integer() else count
     if rule.suppress_min <= count <= rule.suppress_max:
         return rule.symbol
     return _rounded(count, rule.rounding_base)
+
+
+def _is_count(value: object) -> bool:
+    return value is not None and not pd.isna(value) and float(value).is_integer()  # type: ignore[arg-type]
+
+
+def disclose_share(numerator: float, denominator: float, rule: DisclosureRule | None,
+                   scale: float = 100.0) -> float | str:
+    """A share (``scale`` 100: a percent) of two counts as a report may print it.
+
+    The rule's symbol when the numerator, the denominator or the complement (denominator minus
+    numerator) is a suppressed count: a share beside its denominator gives the numerator back
+    (and 100% minus it the complement). Otherwise the share as computed.
+    """
+    if denominator == 0 or pd.isna(denominator) or pd.isna(numerator):
+        return math.nan
+    share = scale * numerator / denominator
+    if rule is None or not rule.in_effect:
+        return share
+    parts = (numerator, denominator, denominator - numerator)
+    return rule.symbol if any(_is_count(v) and rule.hides(v) for v in parts) else share
+
+
+def disclose_ratio(count: float, divisor: float, rule: DisclosureRule | None) -> float | str:
+    """A count divided by a shown quantity (a rate per unit exposure, a mean over n periods).
+
+    A rate times its exposure, or a mean times its n, gives the count back, so: the symbol when the
+    count is suppressed, else the *controlled* (rounded) count divided by ``divisor``.
+    """
+    if divisor == 0 or pd.isna(divisor) or pd.isna(count):
+        return math.nan
+    shown = disclose_count(count, rule)
+    return shown if isinstance(shown, str) else shown / divisor
+
+
+def controlled_counts(values: Sequence[float] | np.ndarray, rule: DisclosureRule | None) -> np.ndarray:
+    """Counts for a figure: NaN where suppressed (so no point or bar is drawn), others rounded.
+
+    Missing values stay missing; a rule not in effect returns the values unchanged.
+    """
+    out = np.asarray(values, dtype=float).copy()
+    if rule is None or not rule.in_effect:
+        return out
+    for i, value in enumerate(out):
+        if not np.isnan(value):
+            shown = disclose_count(value, rule)
+            out[i] = np.nan if isinstance(shown, str) else shown
+    return out
+
+
+def controlled_shares(numerators: Sequence[float] | np.ndarray, denominators: Sequence[float] | np.ndarray,
+                      rule: DisclosureRule | None, scale: float = 1.0) -> np.ndarray:
+    """Shares for a figure: NaN where `disclose_share` would hide them, else the share."""
+    out = []
+    for x, n in zip(np.asarray(numerators, float), np.asarray(denominators, float), strict=True):
+        shown = disclose_share(x, n, rule, scale)
+        out.append(np.nan if isinstance(shown, str) else shown)
+    return np.asarray(out, dtype=float)
 
 
 def assert_no_identifying_columns(frame: pd.DataFrame, identifying_columns: Iterable[str]) -> None:
@@ -275,6 +363,7 @@ def apply_disclosure(
     total_column: str | None = None,
     additive_rows: bool = True,
     additive_columns: bool = True,
+    derived: Mapping[str, Sequence[str]] | None = None,
     name: str = "",
 ) -> DisclosedTable:
     """Suppress small counts, protect them from recovery via totals, and round the rest.
@@ -286,8 +375,11 @@ def apply_disclosure(
     total a reader knows or could compute; when True (the default, which is conservative) the
     totals are treated as known even if the table does not show them. Set ``additive_rows=False``
     for columns that are not parts of a whole (e.g. a numerator beside its denominator).
-    ``rule.apply=False`` returns the table unchanged with a record saying control was switched
-    off explicitly.
+    ``derived`` maps a column computed from count columns of the same row (a percent, a rate, a
+    mean) to those count columns: it shows the rule's symbol wherever one of them is hidden, since a
+    percent or rate beside a hidden count gives the count back (SACRO's "differencing" and
+    "recoverability" checks). A rule not in effect (`DisclosureRule.in_effect`) returns the table
+    unchanged with a record saying control was switched off explicitly.
     """
     rule = rule or DisclosureRule()
     columns = tuple(str(c) for c in count_columns)
@@ -302,7 +394,7 @@ def apply_disclosure(
     if not frame.index.is_unique:
         raise DisclosureError("apply_disclosure: the table's row labels (index) must be unique")
     values = _counts_matrix(frame, columns)
-    if not rule.apply:
+    if not rule.in_effect:
         return DisclosedTable(frame=frame.copy(), rule=rule, count_columns=columns, name=name)
 
     known = ~np.isnan(values)
@@ -341,6 +433,13 @@ def apply_disclosure(
             else:
                 cells.append(_rounded(values[i, j], rule.rounding_base))
         shown[column] = pd.Series(cells, index=frame.index, dtype=object)
+    for column, sources in (derived or {}).items():
+        if column not in frame.columns or any(c not in columns for c in sources):
+            raise DisclosureError(f"apply_disclosure: derived column {column!r} or its sources "
+                                  f"{list(sources)} are not columns of the table / count_columns")
+        rows = hidden[:, [columns.index(c) for c in sources]].any(axis=1)
+        shown[column] = pd.Series([rule.symbol if h else v for h, v in zip(rows, frame[column], strict=True)],
+                                  index=frame.index, dtype=object)
 
     def labels(mask: np.ndarray) -> tuple[tuple[Hashable, str], ...]:
         return tuple((frame.index[i], columns[j]) for i, j in np.argwhere(mask))

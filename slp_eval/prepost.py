@@ -44,7 +44,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from statsmodels.stats.rates import test_poisson_2indep
 
 from slp_eval import ESTIMATE_COLUMNS
-from slp_eval.disclosure import DisclosureRule, disclose_count
+from slp_eval.disclosure import DisclosureRule, disclose_count, disclose_ratio, disclose_share
 from slp_eval.errors import ModelInputError, ParameterError
 
 ProportionMethod = Literal["newcombe", "wald", "agresti-caffo", "miettinen-nurminen"]
@@ -155,6 +155,16 @@ def _n(count: float, rule: DisclosureRule | None) -> str:
     return f"{shown:,}" if isinstance(shown, int) else str(shown)
 
 
+def _percent(x: float, n: float, rule: DisclosureRule | None) -> str:
+    """A window's percentage for a sentence; suppressed when it would give a suppressed count back."""
+    shown = disclose_share(x, n, rule)
+    return shown if isinstance(shown, str) else f"{shown:.1f}%"
+
+
+def _g4(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:.4g}"
+
+
 def _level(alpha: float) -> str:
     return f"{100 * (1 - alpha):g}% CI"
 
@@ -244,14 +254,20 @@ class ProportionComparison:
     def summary(self, label: str | None = None, *, rule: DisclosureRule | None = None) -> str:
         """One sentence: "The share in south London rose from 42.0% (189/450) to 84.0% ...".
 
-        With a disclosure ``rule`` the counts are printed suppressed or rounded (percentages and
-        estimates are not counts and are shown as computed)."""
+        With a disclosure ``rule`` the counts are printed suppressed or rounded, and a window's
+        percentage is suppressed too when it would give a suppressed count back (estimates are
+        shown as computed)."""
         wording = label or self.label
         level = _level(self.alpha)
         x1, n1, x2, n2 = (_n(v, rule) for v in (self.x1, self.n1, self.x2, self.n2))
+        if rule is not None and rule.hides(self.n1 - self.x1):  # x beside n gives n - x back
+            x1 = rule.symbol
+        if rule is not None and rule.hides(self.n2 - self.x2):
+            x2 = rule.symbol
+        pc1, pc2 = (_percent(x, n, rule) for x, n in ((self.x1, self.n1), (self.x2, self.n2)))
         return (
-            f"The {wording} {_verb(self.difference)} from {100 * self.p1:.1f}% ({x1}/{n1})"
-            f" to {100 * self.p2:.1f}% ({x2}/{n2}): {100 * self.difference:+.1f} points"
+            f"The {wording} {_verb(self.difference)} from {pc1} ({x1}/{n1})"
+            f" to {pc2} ({x2}/{n2}): {100 * self.difference:+.1f} points"
             f" ({level} {100 * self.ci_low:+.1f} to {100 * self.ci_high:+.1f}),"
             f" risk ratio {_ratio_text(self.ratio, self.ratio_ci_low, self.ratio_ci_high)};"
             f" {format_p(self.p_value)} ({self.test}; {self.method} interval)."
@@ -704,9 +720,11 @@ class RateComparison:
         unit = f" {self.unit}" if self.unit else ""
         equal = math.isclose(self.exposure1, self.exposure2)
         c1, c2 = _n(self.count1, rule), _n(self.count2, rule)
+        r1, r2 = (disclose_ratio(c, e, rule) for c, e in ((self.count1, self.exposure1),
+                                                          (self.count2, self.exposure2)))
         numbers = (
             f"{c1} to {c2}{unit}" if equal else
-            f"{self.rate1:.4g} to {self.rate2:.4g}{unit} per unit exposure "
+            f"{_g4(r1)} to {_g4(r2)}{unit} per unit exposure "
             f"({c1}/{self.exposure1:g} to {c2}/{self.exposure2:g})"
         )
         return (

@@ -304,7 +304,7 @@ def test_prepost_windows_are_the_counts_compared() -> None:
     assert table["people"].tolist() == last["numerator"].astype(int).tolist()  # the window's last month
     assert table["out of"].tolist() == last["denominator"].astype(int).tolist()
     assert table["months"].tolist() == ["2017-04 to 2018-03", "2023-04 to 2024-03"]
-    assert prepost_report.count_columns(comparison) == ["people", "out of"]
+    assert prepost_report.count_columns(comparison) == ["people", "others", "out of"]
 
 
 def test_scorecard_limitations_count_untestable_and_assumed_claims() -> None:

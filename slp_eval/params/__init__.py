@@ -218,6 +218,35 @@ def _refuse(source: str, problems: Sequence[str]) -> ParameterError:
     return ParameterError(f"{source}: {count}\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+#: Parameter fields that name a column of the data file as a grouping, coverage, time or filter column.
+COLUMN_FIELDS = ("time", "group", "offset", "trials", "date_column", "coverage_column")
+
+
+def _identifier_problems(params: BaseModel) -> list[str]:
+    """A column the data dictionary marks `identifies_person` used as a grouping, coverage, time or
+    filter column: one problem per use, naming the parameter and the field, never a value."""
+    source = getattr(params, "data", None)
+    if not isinstance(source, DataSource) or source.dataset is None:
+        return []
+    from slp_eval.data import read_dictionary  # the data layer loads pandas: import only when needed
+
+    try:
+        identifying = set(read_dictionary().dataset(source.dataset).identifying_columns)
+    except ParameterError:
+        return []  # an unknown dataset is reported when the data file is loaded
+    named = [(name, getattr(params, name, None)) for name in COLUMN_FIELDS]
+    named += [(f"filters.{column}", column) for column in getattr(params, "filters", None) or {}]
+    parts = getattr(params, "time_parts", None)
+    if parts is not None:
+        named += [("time_parts.year", parts.year), ("time_parts.month", parts.month)]
+    named += [(f"covariates[{i}]", c) for i, c in enumerate(getattr(params, "covariates", None) or [])]
+    return [
+        f"{where}: field {column!r} of dataset {source.dataset!r} identifies a person (data dictionary: "
+        "identifies_person: true); it cannot be a grouping, coverage, time or filter column"
+        for where, column in named if column in identifying
+    ]
+
+
 def validate_params(
     data: Mapping[str, Any],
     *,
@@ -252,6 +281,7 @@ def validate_params(
     else:
         found += [f"{where}: {problem}" for where, path in _data_files(params)
                   if (problem := _unreadable(path))]
+        found += _identifier_problems(params)
         if not found:
             return params
     raise _refuse(source, found)

@@ -37,11 +37,20 @@ def _control_fit(result: ITSResult) -> pd.DataFrame:
     return frame.groupby("ordinal", as_index=False).mean()
 
 
-def plot_its(result: ITSResult, ax: Any = None) -> Figure:
+def plot_its(result: ITSResult, ax: Any = None, *, observed: np.ndarray | None = None,
+             suppressed_label: str = "suppressed") -> Figure:
     """Observed points (hollow when outside the fit), fitted segments with CI ribbons, the
-    dashed counterfactual with its ribbon, interruption lines and shaded phase-in periods."""
+    dashed counterfactual with its ribbon, interruption lines and shaded phase-in periods.
+
+    ``observed`` replaces the treated series' observed values as drawn (disclosure control: counts
+    rounded, NaN where suppressed); a suppressed period is marked on the axis with an x, without
+    its value."""
     figure, ax = _figure(ax)
     frame = result.counterfactual()
+    if observed is not None:
+        raw = frame["observed"].to_numpy(float)
+        frame = frame.assign(observed=np.asarray(observed, dtype=float))
+        hidden = np.isnan(frame["observed"].to_numpy()) & ~np.isnan(raw)
     ordinals = result.series.ordinal[result.series.treated]
     x = result.index.plot_positions(ordinals)
     x_arr = np.asarray(x)
@@ -52,6 +61,9 @@ def plot_its(result: ITSResult, ax: Any = None) -> Figure:
     if (~fitted_rows).any():
         ax.scatter(x_arr[~fitted_rows], frame["observed"][~fitted_rows], facecolors="none",
                    edgecolors=OBSERVED, s=14, label="not in fit (phase-in or missing)", zorder=3)
+    if observed is not None and hidden.any():
+        ax.scatter(x_arr[hidden], np.full(int(hidden.sum()), 0.02), marker="x", color=COUNTERFACTUAL,
+                   s=14, transform=ax.get_xaxis_transform(), label=suppressed_label, zorder=3)
     t = frame["t"].to_numpy()
     edges = [k.position for k in result.interruptions]
     bounds = [-np.inf, *edges, np.inf]

@@ -3,11 +3,13 @@ of `fit_its` from the parameter model, effect tables, the published-versus-ours 
 limitations the fit itself reveals.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
+from slp_eval.disclosure import controlled_counts, disclose_count, disclose_ratio, disclose_share
 from slp_eval.errors import ModelInputError
 from slp_eval.its import ITSDiagnostics, ITSResult
 from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult, break_date_sensitivity, placebo_test
@@ -84,9 +86,75 @@ def fit_arguments(params: ITSParams) -> dict[str, Any]:
     }
 
 
-def series_overview(result: ITSResult) -> pd.DataFrame:
-    """Periods and mean observed outcome in each segment of the treated series."""
+# -- disclosure control of what the ITS report shows of the series itself ---------------------
+CountKind = Literal["count", "share", "rate"]
+
+
+def count_kind(params: ITSParams, series: pd.DataFrame) -> CountKind | None:
+    """Whether the modelled outcome is built from counts of people or events, and how.
+
+    "share" / "rate": a derived outcome of DERIVED (numerator over denominator or exposure);
+    "count": the values of a monthly_series count measure, or any outcome of a count family;
+    None: a measure that is not a count (a mean distance, say), shown as it is.
+    """
+    if params.outcome in DERIVED:
+        return "rate" if DERIVED[params.outcome][1] == "exposure" else "share"
+    if "measure_type" in series.columns and set(series["measure_type"].dropna()) == {"count"}:
+        return "count"
+    return "count" if params.family in ("poisson", "quasipoisson", "negbin") else None
+
+
+def _treated_rows(series: pd.DataFrame, params: ITSParams) -> pd.DataFrame:
+    rows = series if params.group is None else series[series[params.group] == params.treated]
+    return rows.assign(_period=rows[params.time].astype(str)).set_index("_period")
+
+
+def controlled_observed(result: ITSResult, series: pd.DataFrame, params: ITSParams) -> np.ndarray | None:
+    """The treated series' observed values as a figure may draw them, in the order of
+    `result.counterfactual()`: counts rounded, NaN where suppressed; shares and rates NaN where
+    they would give a suppressed count back. None when the outcome is not built from counts or the
+    disclosure rule is not in effect (the exact values are then drawn)."""
+    kind = count_kind(params, series)
+    rule = params.disclosure
+    if kind is None or not rule.in_effect:
+        return None
     cf = result.counterfactual()
+    if kind == "count":
+        return controlled_counts(cf["observed"].to_numpy(float), rule)
+    rows = _treated_rows(series, params).reindex(cf["period"].astype(str))
+    top, bottom, scale = DERIVED[params.outcome]
+    shown = []
+    for x, n in zip(rows[top].to_numpy(float), rows[bottom].to_numpy(float), strict=True):
+        value = disclose_share(x, n, rule, scale) if kind == "share" else disclose_ratio(x, n, rule)
+        shown.append(np.nan if isinstance(value, str) else value)
+    return np.asarray(shown, dtype=float)
+
+
+def fit_plot(result: ITSResult, series: pd.DataFrame, params: ITSParams) -> Figure:
+    """`result.plot()` with the observed points under the run's disclosure rule."""
+    from slp_eval.plots.its import plot_its
+
+    rule = params.disclosure
+    return plot_its(result, observed=controlled_observed(result, series, params),
+                    suppressed_label=f"suppressed ({rule.suppress_min}-{rule.suppress_max})")
+
+
+def series_overview(result: ITSResult, params: ITSParams | None = None,
+                    series: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Periods and mean observed outcome in each segment of the treated series.
+
+    With `params` and `series` (disclosure control): a mean of counts is the *rounded* segment total
+    over its periods, suppressed when the total is (a mean times its periods gives the total back);
+    a mean of shares or rates is suppressed when the segment's total numerator (or, for shares, its
+    complement) is a suppressed count."""
+    cf = result.counterfactual()
+    kind = None
+    if params is not None and series is not None and params.disclosure.in_effect:
+        kind = count_kind(params, series)
+    parts = None
+    if kind in ("share", "rate") and params is not None and series is not None:
+        top, bottom, _ = DERIVED[params.outcome]
+        parts = _treated_rows(series, params).reindex(cf["period"].astype(str))[[top, bottom]].to_numpy(float)
     edges = [k.position for k in result.interruptions]
     labels = [f"before {result.interruptions[0].label}"] + [
         f"from {k.label}" for k in result.interruptions
@@ -95,22 +163,34 @@ def series_overview(result: ITSResult) -> pd.DataFrame:
     rows = []
     for i, label in enumerate(labels):
         part = cf[segment == i]
+        mean: float | str = float(part["observed"].mean()) if len(part) else np.nan
+        if len(part) and params is not None and kind == "count":
+            observed = part["observed"].dropna()
+            mean = disclose_ratio(float(observed.sum()), len(observed), params.disclosure)
+        elif len(part) and params is not None and parts is not None:
+            top_total, bottom_total = np.nansum(parts[segment == i], axis=0)
+            shown = (disclose_share(top_total, bottom_total, params.disclosure) if kind == "share"
+                     else disclose_count(top_total, params.disclosure))
+            mean = shown if isinstance(shown, str) else mean
         rows.append({
             "segment": label,
             "first period": str(part["period"].iloc[0]) if len(part) else "",
             "last period": str(part["period"].iloc[-1]) if len(part) else "",
             "periods": len(part),
             "in fit": int(part["in_fit"].sum()),
-            "mean observed": float(part["observed"].mean()) if len(part) else np.nan,
+            "mean observed": mean,
         })
     return pd.DataFrame(rows)
 
 
-def effects(result: ITSResult, horizons: list[int]) -> pd.DataFrame:
+def effects(result: ITSResult, horizons: list[int], params: ITSParams | None = None) -> pd.DataFrame:
     """Effect versus the counterfactual at each horizon that exists, then over the whole post
     period: summed for counts (log link: bed days avoided), at the last period for levels and
     shares, whose sum over periods has no meaning. When the post-period is longer than the
-    pre-period, also over a horizon no longer than the pre-period (`horizon_effect`)."""
+    pre-period, also over a horizon no longer than the pre-period (`horizon_effect`).
+
+    With `params`, the cumulative fitted total of a log-link model is disclosure-controlled: a
+    Poisson-type fit with a level-change term reproduces the observed post-period total exactly."""
     cf = result.counterfactual()
     last_h = int(cf["t"].max()) - result.interruptions[0].position
     shown = [h for h in horizons if 0 <= h <= last_h]
@@ -126,11 +206,28 @@ def effects(result: ITSResult, horizons: list[int]) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out["period"] = out["period"].astype(str)
     out["when"] = [f"{h} periods after" if isinstance(h, int | np.integer) else h for h in out["h"]]
+    if params is not None and result.fit.link == "log":
+        cumulative = out["h"] == "cumulative"
+        out["fitted"] = out["fitted"].astype(object)
+        out.loc[cumulative, "fitted"] = [_total(v, params) for v in out.loc[cumulative, "fitted"]]
     relative = out["term"] == "relative_effect"
     out.loc[relative, ["estimate", "ci_low", "ci_high"]] *= 100.0
     out["term"] = out["term"].map({"absolute_effect": "absolute", "relative_effect": "relative (%)"})
     keep = ["when", "period", "term", "fitted", "counterfactual", "estimate", "ci_low", "ci_high"]
     return out[keep].rename(columns={"term": "effect", "ci_low": "CI low", "ci_high": "CI high"})
+
+
+def _total(value: float, params: ITSParams) -> int | str:
+    """A fitted total that equals an observed total, as a report may show it."""
+    return disclose_count(round(float(value)), params.disclosure)
+
+
+def _constant(value: float, params: ITSParams) -> str:
+    """A count repeated in every period, for a sentence, under the disclosure rule."""
+    shown = disclose_count(value, params.disclosure)
+    if isinstance(shown, str):
+        return f"the same suppressed count ({shown})"
+    return f"{shown:,}" + (" (rounded)" if shown != value else "")
 
 
 def published_comparison(result: ITSResult, params: ITSParams) -> pd.DataFrame:
@@ -206,7 +303,8 @@ def limitations(result: ITSResult, diagnostics: ITSDiagnostics, params: ITSParam
                      "not: its standard errors are too small (use quasipoisson or negbin).")
     denominator = DERIVED.get(params.outcome, (None, None))[1]
     if denominator is not None and data[denominator].nunique() == 1:
-        items.append(f"The {denominator} is {data[denominator].iloc[0]:,.0f} in every period: if that is an "
+        items.append(f"The {denominator} is {_constant(float(data[denominator].iloc[0]), params)} "
+                     "in every period: if that is an "
                      f"assumed size rather than a count made each period, the {params.outcome} is only as "
                      "right as the assumption.")
     info = result.model_info()
@@ -430,9 +528,15 @@ def sensitivity_block(placebo_result: PlaceboResult | str, breaks: BreakDateResu
     }
 
 
-def results_block(result: ITSResult, **extra: Any) -> dict[str, Any]:
-    """The `its` block of results.json: model, effects, diagnostics, text, plus `extra` sections."""
+def results_block(result: ITSResult, params: ITSParams | None = None, **extra: Any) -> dict[str, Any]:
+    """The `its` block of results.json: model, effects, diagnostics, text, plus `extra` sections.
+
+    With `params`, cumulative fitted totals of a log-link model are controlled as in `effects`."""
     block = result.to_dict()["its"]
+    if params is not None and result.fit.link == "log":
+        for effects_of in block.get("effects", {}).values():
+            for row in effects_of.get("cumulative", []):
+                row["fitted"] = _total(row["fitted"], params)
     block.update(extra)
     return block
 
@@ -450,9 +554,12 @@ __all__ = [
     "MIN_SEGMENT_POINTS",
     "approximation_limitations",
     "break_dates",
+    "controlled_observed",
+    "count_kind",
     "effects",
     "extrapolation_limitations",
     "fit_arguments",
+    "fit_plot",
     "horizon_effect",
     "limitations",
     "placebo",

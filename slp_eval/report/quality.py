@@ -11,12 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from slp_eval.data import DataDictionary, ValidationReport, read_dictionary, validate_file
 from slp_eval.data.parse import parse_column
 from slp_eval.data.read import read_raw
+from slp_eval.disclosure import (
+    DisclosureRule,
+    apply_disclosure,
+    controlled_counts,
+    controlled_shares,
+    disclose_count,
+    disclose_share,
+)
 from slp_eval.errors import ParameterError
 
 
@@ -39,37 +48,53 @@ class QualityProfile:
         """True when no value breaks the dictionary."""
         return self.invalid.empty
 
-    def by_year(self) -> pd.DataFrame:
-        """Records and complete records by calendar year (the by-month table summed)."""
+    def by_year(self, rule: DisclosureRule | None = None) -> pd.DataFrame:
+        """Records, complete and incomplete records by calendar year (the by-month table summed;
+        incomplete is shown so that, as a count of its own, a small one is protected). Under
+        `rule` a percentage that would give a suppressed count (complete or incomplete) back is
+        the rule's symbol (the counts themselves are controlled by the report's table)."""
         if self.by_month.empty:
-            return pd.DataFrame(columns=["year", "records", "complete_records", "percent_complete"])
+            return pd.DataFrame(columns=["year", "records", "complete_records", "incomplete_records",
+                                         "percent_complete"])
         years = self.by_month.assign(year=[str(m.year) for m in self.by_month["month"]])
         out = years.groupby("year", as_index=False)[["records", "complete_records"]].sum()
-        out["percent_complete"] = 100.0 * out["complete_records"] / out["records"].where(out["records"] > 0)
+        out["incomplete_records"] = out["records"] - out["complete_records"]
+        out["percent_complete"] = [disclose_share(c, r, rule) if r else np.nan
+                                   for c, r in zip(out["complete_records"], out["records"], strict=True)]
         return out
 
-    def to_frame(self) -> pd.DataFrame:
-        """Per-field completeness (the headline table)."""
-        return self.fields.copy()
+    def to_frame(self, rule: DisclosureRule | None = None) -> pd.DataFrame:
+        """Per-field completeness (the headline table); under `rule` as `by_year`."""
+        out = self.fields.copy()
+        if rule is not None and self.rows:
+            out["percent_complete"] = [disclose_share(self.rows - m, self.rows, rule) for m in out["missing"]]
+        return out
 
-    def summary(self) -> str:
-        """One paragraph on completeness, invalid values and coverage."""
+    def coverage_table(self, rule: DisclosureRule | None = None) -> pd.DataFrame:
+        """Records by code of the coverage column; under `rule` as `by_year`."""
+        out = self.coverage.copy()
+        if rule is not None and self.rows:
+            out["percent"] = [disclose_share(r, self.rows, rule) for r in out["records"]]
+        return out
+
+    def summary(self, rule: DisclosureRule | None = None) -> str:
+        """One paragraph on completeness, invalid values and coverage (counts under `rule`)."""
         required = self.fields[self.fields["required"]]
         worst = required.sort_values(["percent_complete", "column"]).iloc[0] if len(required) else None
-        text = [f"The file has {self.rows:,} records."]
+        text = [f"The file has {_count(self.rows, rule)} records."]
         if worst is not None and worst["percent_complete"] == 100.0:
             text.append("Every required field is present in every record.")
         elif worst is not None:
             text.append(
                 f"The least complete required field is `{worst['column']}` "
-                f"({worst['percent_complete']:.1f}% of records)."
+                f"({_percent(self.rows - worst['missing'], self.rows, rule)} of records)."
             )
         cells = int(self.invalid["cells"].sum()) if len(self.invalid) else 0
         text.append(
             "Every value conforms to the data dictionary."
             if cells == 0
-            else f"{cells:,} value{'s' if cells != 1 else ''} in {self.invalid['column'].nunique()} "
-            f"column(s) break the data dictionary."
+            else f"{_count(cells, rule)} value{'s' if cells != 1 else ''} in "
+            f"{self.invalid['column'].nunique()} column(s) break the data dictionary."
         )
         if self.coverage_column is not None:
             missing = self.coverage[self.coverage["records"] == 0]
@@ -80,37 +105,73 @@ class QualityProfile:
             )
         return " ".join(text)
 
-    def plot(self) -> Figure:
-        """Records per month (bars) with the percentage of complete records (line)."""
+    def plot(self, rule: DisclosureRule | None = None) -> Figure:
+        """Records per month (bars) with the percentage of complete records (line).
+
+        Under `rule` the bars are the controlled counts (rounded; a suppressed month has no bar and
+        an x on the axis, never its value) and the percentage is left out wherever it would give a
+        suppressed count back."""
         fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
         months = self.by_month["month"].astype(str)
-        ax.bar(range(len(months)), self.by_month["records"], color="#4c72b0", width=0.9, label="records")
+        records = controlled_counts(self.by_month["records"].to_numpy(float), rule)
+        percent = controlled_shares(self.by_month["complete_records"], self.by_month["records"], rule, 100.0)
+        ax.bar(range(len(months)), np.nan_to_num(records), color="#4c72b0", width=0.9, label="records")
+        hidden = np.isnan(records)
+        if hidden.any():
+            ax.plot(np.flatnonzero(hidden), np.full(int(hidden.sum()), 0.02), linestyle="none", marker="x",
+                    color="#b00020", transform=ax.get_xaxis_transform(), label="suppressed")
         ax.set_ylabel("Records")
         ax.set_xlabel("Month" + (f" of {self.date_column}" if self.date_column else ""))
         step = max(1, len(months) // 10)
         ax.set_xticks(range(0, len(months), step), months.iloc[::step], rotation=45, ha="right")
         twin = ax.twinx()
-        twin.plot(range(len(months)), self.by_month["percent_complete"], color="#c44e52",
+        twin.plot(range(len(months)), percent, color="#c44e52",
                   label="% complete")
         twin.set_ylim(0, 105)
         twin.set_ylabel("% of records complete", color="#c44e52")
         ax.set_title("Records and completeness by month")
         return fig
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready block for results.json."""
+    def to_dict(self, rule: DisclosureRule | None = None) -> dict[str, Any]:
+        """JSON-ready block for results.json; under `rule` every count is controlled and every
+        percentage that would give a suppressed count back is suppressed, with the same control
+        (secondary suppression included) as the report's tables, so it never holds more than they
+        show."""
+        fields, coverage, invalid = self.to_frame(rule), self.coverage_table(rule), self.invalid
+        if rule is not None:
+            fields = apply_disclosure(fields, ["missing", "invalid"], rule=rule, additive_rows=False,
+                                      derived={"percent_complete": ["missing"]}).frame
+            coverage = apply_disclosure(coverage, ["records"], rule=rule,
+                                        derived={"percent": ["records"]}).frame
+            invalid = apply_disclosure(invalid.reset_index(drop=True), ["cells"], rule=rule,
+                                       additive_rows=False).frame
         return {
             "file": str(self.path),
             "dataset": self.dataset,
-            "rows": self.rows,
+            "rows": _cell(self.rows, rule),
             "ok": self.ok,
-            "fields": self.fields.to_dict(orient="records"),
-            "invalid": self.invalid.to_dict(orient="records"),
+            "fields": fields.to_dict(orient="records"),
+            "invalid": invalid.to_dict(orient="records"),
             "coverage_column": self.coverage_column,
-            "coverage": self.coverage.to_dict(orient="records"),
+            "coverage": coverage.to_dict(orient="records"),
             "date_column": self.date_column,
             "months": len(self.by_month),
         }
+
+
+def _cell(value: float, rule: DisclosureRule | None) -> int | str:
+    shown = disclose_count(int(value), rule)
+    return shown if isinstance(shown, str) else int(shown)
+
+
+def _count(value: float, rule: DisclosureRule | None) -> str:
+    shown = disclose_count(int(value), rule)
+    return shown if isinstance(shown, str) else f"{shown:,}"
+
+
+def _percent(part: float, whole: float, rule: DisclosureRule | None) -> str:
+    shown = disclose_share(part, whole, rule) if whole else 0.0
+    return shown if isinstance(shown, str) else f"{shown:.1f}%"
 
 
 def _typed(path: Path, ds: Any) -> pd.DataFrame:
@@ -137,6 +198,12 @@ def profile(
             raise ParameterError(
                 f"{name}: {column!r} is not a field of dataset {report.dataset!r} "
                 f"(fields: {', '.join(ds.field_names)})"
+            )
+    for name, column in (("date_column", date_column), ("coverage_column", coverage_column)):
+        if column is not None and ds.field(column).identifies_person:
+            raise ParameterError(
+                f"{name}: field {column!r} of dataset {report.dataset!r} identifies a person "
+                "(data dictionary: identifies_person: true); it cannot be a date or coverage column"
             )
     failures = report.failures
     bad_cells = failures.dropna(subset=["row", "column"])
@@ -204,15 +271,17 @@ def profile(
                           coverage_column, date_column)
 
 
-def limitations(profile: QualityProfile, *, threshold: float = 95.0) -> list[str]:
-    """What the profile found that limits an analysis of this file, one sentence each."""
+def limitations(profile: QualityProfile, *, threshold: float = 95.0,
+                rule: DisclosureRule | None = None) -> list[str]:
+    """What the profile found that limits an analysis of this file, one sentence each (counts,
+    and percentages that would give a count back, under `rule`)."""
     items = []
     short = profile.fields[profile.fields["required"] & (profile.fields["percent_complete"] < 100.0)]
     for row in short.itertuples(index=False):
         items.append(f"Required field `{row.column}` is missing in "
-                     f"{100 - row.percent_complete:.1f}% of records.")
+                     f"{_percent(row.missing, profile.rows, rule)} of records.")
     if not profile.invalid.empty:
-        items.append(f"{int(profile.invalid['cells'].sum()):,} values break the data dictionary in "
+        items.append(f"{_count(profile.invalid['cells'].sum(), rule)} values break the data dictionary in "
                      f"{profile.invalid['column'].nunique()} column(s): analyses must exclude or correct "
                      "them, and `slp-eval load` refuses the file until then.")
     if not profile.by_month.empty:

@@ -138,7 +138,7 @@ class Report:
             if name not in ("title", "question") and not name.startswith("disclosure.")
         ]
         rule = self.params.disclosure
-        rows.append(("disclosure", _rule_text(rule.apply, rule.suppress_min, rule.suppress_max,
+        rows.append(("disclosure", _rule_text(rule.in_effect, rule.suppress_min, rule.suppress_max,
                                               rule.rounding_base)))
         frame = pd.DataFrame(rows, columns=["Parameter", "Value"])
         display(Table(frame, caption="Parameters of this run"))
@@ -179,17 +179,20 @@ class Report:
         digits: int | Mapping[str, int] = 3,
         note: str = "",
         additive_rows: bool = True,
+        derived: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """Show a table: person-identifying columns refused, disclosure control on `counts`.
 
         `counts` are columns of people or events; `additive_rows=False` when they are not parts of
-        a whole across a row (see `slp_eval.disclosure.apply_disclosure`).
+        a whole across a row; `derived` maps a percent/rate/mean column to the counts it is computed
+        from, so it is suppressed with them (see `slp_eval.disclosure.apply_disclosure`).
         """
         assert_no_identifying_columns(frame, self.identifying_columns)
         counts = list(counts)
         if counts:
             disclosed = apply_disclosure(frame.reset_index(drop=True), counts, rule=self.params.disclosure,
-                                         additive_rows=additive_rows, name=name)
+                                         additive_rows=additive_rows, name=name,
+                                         derived={k: list(v) for k, v in (derived or {}).items()})
             self.disclosed.append(disclosed)
             frame = disclosed.frame
             note = " ".join(part for part in (note, disclosed.note) if part)
@@ -261,7 +264,7 @@ class Report:
         """The `disclosure` block of results.json (copied into manifest.json by the runner)."""
         return {
             "rule": self.params.disclosure.model_dump(),
-            "applied": self.params.disclosure.apply,
+            "applied": self.params.disclosure.in_effect,
             "tables": [d.to_dict() for d in self.disclosed],
             "suppressed_cells": sum(d.suppressed for d in self.disclosed),
         }
@@ -308,7 +311,7 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 def _rule_text(apply: bool, low: int, high: int, base: int) -> str:
     if not apply:
-        return "OFF (disclosure.apply: false)"
+        return "OFF (disclosure.apply: false, or a rule that suppresses no count)"
     return f"counts {low}-{high} suppressed, others rounded to the nearest {base}"
 
 
