@@ -94,7 +94,7 @@ class SPCResult:
 
     @property
     def assurance(self) -> str | None:
-        """"consistent_pass", "consistent_fail" or "inconsistent" from the last point's limits."""
+        """ "consistent_pass", "consistent_fail" or "inconsistent" from the last point's limits."""
         if self.target is None or self.improvement_direction == "neutral":
             return None
         last = self.frame.iloc[-1]

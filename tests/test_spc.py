@@ -89,9 +89,10 @@ def test_runs_of_seven_each_side() -> None:
     y = [1.0, -1.0] * 3 + [0.5] * 7 + [-0.5] * 7
     result = chart(y)
     assert result.to_frame()["upl"][0] == pytest.approx(2.66 * 12.5 / 19)
-    assert types(result) == ["common_cause"] * 6 + ["special_cause_improvement"] * 7 + [
-        "special_cause_concern"
-    ] * 7
+    assert (
+        types(result)
+        == ["common_cause"] * 6 + ["special_cause_improvement"] * 7 + ["special_cause_concern"] * 7
+    )
     assert set(result.to_frame()["special_cause_type"][6:13]) == {"7 Points Above CL"}
     assert result.variation == "concern_low"
 
