@@ -129,7 +129,7 @@ def plot_spc(
         ax.axhline(result.target, color=COLOURS["target"], linewidth=1.2, label=f"target {result.target:g}")
     shown = icons(result)
     for k, (_, letter, colour, _caption) in enumerate(reversed(shown)):
-        _icon(ax, 0.98 - 0.08 * k, letter, colour)
+        _icon(ax, 0.98 - 0.05 * k, letter, colour)
     if shown:
         caption = "; ".join(c for *_, c in shown)
         ax.text(
@@ -141,9 +141,9 @@ def plot_spc(
             va="center",
             fontsize=9,
         )
-    ax.set_ylabel(label or result.value)
+    ax.set_ylabel(result.value if label is None else label)
     if title:
-        ax.set_title(title, loc="left", pad=6)
+        ax.set_title(title, loc="left", pad=6, fontsize=10)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -156,26 +156,20 @@ def plot_spc(
     return figure
 
 
-def plot_spc_panels(results: Mapping[str, SPCResult], *, ncols: int = 2, label: str | None = None) -> Figure:
-    """One MDC chart per result (panel titles are the mapping's keys), sharing the y axis."""
+def plot_spc_panels(results: Mapping[str, SPCResult], *, label: str | None = None) -> Figure:
+    """One MDC chart per result, stacked (panel titles are the mapping's keys; `label` the y axis)."""
     n = len(results)
-    nrows = -(-n // ncols)
-    figure = Figure(figsize=(5.5 * ncols, 3.4 * nrows), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(nrows, ncols, squeeze=False)).ravel()
+    figure = Figure(figsize=(7.5, 1.0 + 2.7 * n), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(n, 1, sharex=True, squeeze=False)).ravel()
     handles: dict[str, Any] = {}
-    for ax, (name, result) in zip(axes, results.items(), strict=False):
-        plot_spc(result, ax=ax, title=name, label=label, legend=False)
+    for ax, (name, result) in zip(axes, results.items(), strict=True):
+        plot_spc(result, ax=ax, title=name, label="", legend=False)
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(text.split(" ")[0] if text.startswith("target") else text, handle)
-    for ax in axes[n:]:
-        ax.set_visible(False)
+            handles.setdefault(text, handle)
+    if label:
+        figure.supylabel(label, fontsize=10)
     figure.legend(
-        list(handles.values()),
-        [h.get_label() for h in handles.values()],
-        loc="outside lower center",
-        ncols=4,
-        fontsize=9,
-        frameon=False,
+        list(handles.values()), list(handles), loc="outside lower center", ncols=4, fontsize=9, frameon=False
     )
     return figure
 
