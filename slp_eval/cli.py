@@ -85,7 +85,9 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.source == "eip":
         if len(args.files) != 1:
             raise ParameterError("ingest eip: give exactly one EIP time-series file")
-        series = nhs.eip_monthly_series(nhs.read_eip(args.files[0]))
+        series = nhs.eip_monthly_series(nhs.read_eip(args.files[0]), units=args.units or nhs.EIP_UNITS)
+    elif args.units:
+        raise ParameterError("ingest oaps: --units is for eip only (oaps writes England and the SLP trusts)")
     else:
         series = nhs.oaps_monthly_series(nhs.read_oaps(args.files))
     missing = int(series["value"].isna().sum())
@@ -139,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("source", choices=["oaps", "eip"], help="which publication the files are")
     ingest.add_argument("files", nargs="+", type=Path, help="published CSV file(s)")
+    ingest.add_argument(
+        "--units", nargs="+", default=None, help="eip: units (provider codes, SLP, England, Rest of England)"
+    )
     ingest.add_argument("--out", type=Path, required=True, help="new monthly_series CSV (never overwritten)")
     ingest.set_defaults(func=_cmd_ingest)
 

@@ -186,3 +186,17 @@ def test_ingest_cli_never_overwrites(source: str, tmp_path: Path, capsys: pytest
     before = out.read_bytes()
     assert main(["ingest", source, *files, "--out", str(out)]) == 2
     assert out.read_bytes() == before
+
+
+def test_slp_sums_the_three_trusts_and_units_select(eip: pd.DataFrame, tmp_path: Path) -> None:
+    series = eip_monthly_series(eip, units=["SLP", "Rest of England"])
+    assert set(series["unit"]) == {"SLP", "Rest of England"}
+    april = series[(series["measure"] == "eip_within_two_weeks") & (series["period"] == "2016-04")]
+    slp = april.set_index("unit").loc["SLP"]
+    trusts = eip[(eip["period"] == "2016-04") & eip["provider_code"].isin(["RV5", "RPG", "RQY"])]
+    assert (slp["numerator"], slp["denominator"]) == (trusts["within_two_weeks"].sum(), trusts["started"].sum())
+    with pytest.raises(DataValidationError, match="unit\\(s\\) not in the EIP data: XYZ"):
+        eip_monthly_series(eip, units=["XYZ"])
+    out = tmp_path / "two.csv"
+    assert main(["ingest", "eip", str(EIP), "--units", "SLP", "Rest of England", "--out", str(out)]) == 0
+    assert set(pd.read_csv(out)["unit"]) == {"SLP", "Rest of England"}

@@ -256,30 +256,36 @@ _SERIES_COLUMNS = [
 ]
 
 
-def eip_monthly_series(eip: pd.DataFrame, units: Sequence[str] = SLP_TRUSTS) -> pd.DataFrame:
-    """`monthly_series` rows from `read_eip`: each of `units`, `England` and `Rest of England`.
+#: Units `eip_monthly_series` writes by default: each SLP trust, the partnership, England, the rest.
+EIP_UNITS: tuple[str, ...] = (*SLP_TRUSTS, "SLP", "England", "Rest of England")
 
+
+def eip_monthly_series(
+    eip: pd.DataFrame, units: Sequence[str] = EIP_UNITS, slp: Sequence[str] = SLP_TRUSTS
+) -> pd.DataFrame:
+    """`monthly_series` rows from `read_eip` for `units`.
+
+    A unit is a provider code, `SLP` (the `slp` trusts summed), `England` (every provider summed)
+    or `Rest of England` (every provider but the `slp` trusts: an ITS comparison series).
     Measures: `eip_within_two_weeks` (share: numerator people starting within two weeks,
-    denominator people starting) and `eip_started` (count). `England` sums every provider;
-    `Rest of England` is England minus `units` (the comparison series of an ITS).
+    denominator people starting) and `eip_started` (count).
     """
-    unknown = sorted(set(units) - set(eip["provider_code"]))
+    providers = set(eip["provider_code"])
+    unknown = sorted(set(units) - providers - {"SLP", "England", "Rest of England"})
+    unknown += sorted(set(slp) - providers)
     if unknown:
-        raise DataValidationError(
-            f"eip_monthly_series: provider code(s) not in the EIP data: {', '.join(unknown)}"
-        )
+        raise DataValidationError(f"eip_monthly_series: unit(s) not in the EIP data: {', '.join(unknown)}")
     sums = ["started", "within_two_weeks"]
-    mine = eip[eip["provider_code"].isin(units)].rename(columns={"provider_code": "unit"})[
-        ["period", "unit", *sums]
-    ]
-    england = eip.groupby("period", as_index=False)[sums].sum().assign(unit="England")
-    rest = (
-        eip[~eip["provider_code"].isin(units)]
-        .groupby("period", as_index=False)[sums]
-        .sum()
-        .assign(unit="Rest of England")
-    )
-    rows = pd.concat([mine, england, rest], ignore_index=True)
+    is_slp = eip["provider_code"].isin(list(slp))
+    pieces = []
+    for unit in units:
+        rows = {
+            "SLP": eip[is_slp],
+            "England": eip,
+            "Rest of England": eip[~is_slp],
+        }.get(unit, eip[eip["provider_code"] == unit])
+        pieces.append(rows.groupby("period", as_index=False)[sums].sum().assign(unit=unit))
+    rows = pd.concat(pieces, ignore_index=True)
     share = rows.assign(
         measure="eip_within_two_weeks",
         measure_type="share",
@@ -351,6 +357,7 @@ def oaps_monthly_series(
 
 __all__ = [
     "EIP_COLUMNS",
+    "EIP_UNITS",
     "OAP_COLUMNS",
     "OAP_LAYOUTS",
     "OGL_ATTRIBUTION",
