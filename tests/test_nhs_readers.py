@@ -201,3 +201,15 @@ def test_slp_sums_the_three_trusts_and_units_select(eip: pd.DataFrame, tmp_path:
     out = tmp_path / "two.csv"
     assert main(["ingest", "eip", str(EIP), "--units", "SLP", "Rest of England", "--out", str(out)]) == 0
     assert set(pd.read_csv(out)["unit"]) == {"SLP", "Rest of England"}
+
+
+def test_data_quality_profile_counts_the_suppressed_cells(oaps: pd.DataFrame, tmp_path: Path) -> None:
+    from slp_eval.report.quality import profile_file
+
+    out = tmp_path / "oaps_series.csv"
+    assert main(["ingest", "oaps", *map(str, OAPS), "--out", str(out)]) == 0
+    series = oaps_monthly_series(oaps)
+    fields = profile_file(out, "monthly_series").fields.set_index("column")
+    # every missing value is a suppressed (or, for a measure a month did not publish, absent) cell
+    assert int(fields.loc["value", "missing"]) == int(series["value"].isna().sum()) > 0
+    assert int(fields.loc["numerator", "missing"]) == int(series["value"].isna().sum())
