@@ -33,3 +33,13 @@ def test_chart_draws_points_limits_target_rebase_and_icons() -> None:
 def test_panels_one_axis_per_result() -> None:
     figure = plot_spc_panels({"a": result(), "b": result(), "c": result()})
     assert [ax.get_title(loc="left") for ax in figure.axes if ax.get_visible()] == ["a", "b", "c"]
+
+
+def test_result_plot_method_and_no_matplotlib_for_the_statistics() -> None:
+    import subprocess
+    import sys
+
+    assert result().plot(title="x").axes[0].get_title(loc="left") == "x"
+    code = "import sys, slp_eval.spc; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n"
