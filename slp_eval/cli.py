@@ -88,6 +88,25 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from slp_eval.data import nhs
+
+    if args.source == "eip":
+        if len(args.files) != 1:
+            raise ParameterError("ingest eip: give exactly one EIP time-series file")
+        series = nhs.eip_monthly_series(nhs.read_eip(args.files[0]), units=args.units or nhs.EIP_UNITS)
+    elif args.units:
+        raise ParameterError("ingest oaps: --units is for eip only (oaps writes England and the SLP trusts)")
+    else:
+        series = nhs.oaps_monthly_series(nhs.read_oaps(args.files))
+    missing = int(series["value"].isna().sum())
+    code = _write_or_print(series.to_csv(index=False, lineterminator="\n"), args.out)
+    if code == 0:
+        print(f"{len(series)} monthly_series rows; {missing} missing (suppressed or unreported), not imputed")
+        print(nhs.OGL_ATTRIBUTION)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="slp-eval",
@@ -125,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     refresh.add_argument("dir", nargs="?", type=Path, default=None, help="notebooks folder")
     refresh.set_defaults(func=_cmd_refresh)
+
+    ingest = commands.add_parser(
+        "ingest", help="convert NHS open data (out-of-area placements, EIP waiting times) to monthly_series"
+    )
+    ingest.add_argument("source", choices=["oaps", "eip"], help="which publication the files are")
+    ingest.add_argument("files", nargs="+", type=Path, help="published CSV file(s)")
+    ingest.add_argument(
+        "--units", nargs="+", default=None, help="eip: units (provider codes, SLP, England, Rest of England)"
+    )
+    ingest.add_argument("--out", type=Path, required=True, help="new monthly_series CSV (never overwritten)")
+    ingest.set_defaults(func=_cmd_ingest)
 
     add_commands(commands)
     return parser

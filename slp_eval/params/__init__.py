@@ -26,6 +26,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "scorecard": ("slp_eval.params.scorecard:ScorecardParams", "programme_scorecard.ipynb"),
     "data_quality": ("slp_eval.params.data_quality:DataQualityParams", "data_quality.ipynb"),
     "power": ("slp_eval.params.power:PowerParams", "power_analysis.ipynb"),
+    "spc": ("slp_eval.params.spc:SPCParams", "spc.ipynb"),
 }
 
 

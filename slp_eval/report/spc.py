@@ -1,0 +1,218 @@
+"""What the SPC notebook shows: one MDC chart per panel, a summary of each chart's last point
+(variation and assurance icons in words), the monthly counts through the disclosure rule, the
+methods in MDC terms, and the limitations of an XmR chart on these data."""
+
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from slp_eval.params.spc import SPCParams
+from slp_eval.plots.spc import plot_spc_panels
+from slp_eval.report.session import Report
+from slp_eval.series import prepare_series
+from slp_eval.spc import LIMIT, SPCResult, spc
+
+#: Points per period before MDC guidance trusts the limits (fewer: limits may move as data come).
+TRUSTED_POINTS = 20
+
+VARIATION_WORDS = {
+    "common_cause": "common cause variation only",
+    "improvement_high": "special cause variation: improvement (high)",
+    "improvement_low": "special cause variation: improvement (low)",
+    "concern_high": "special cause variation: concern (high)",
+    "concern_low": "special cause variation: concern (low)",
+    "neutral_high": "special cause variation, neither better nor worse (high)",
+    "neutral_low": "special cause variation, neither better nor worse (low)",
+}
+ASSURANCE_WORDS = {
+    "consistent_pass": "the limits lie on the right side of the target: it will be met every month",
+    "consistent_fail": "the limits lie on the wrong side of the target: it will be missed every month",
+    "inconsistent": "the target lies inside the process limits: it will be met or missed by chance",
+}
+
+
+def _spc(report: Report) -> SPCParams:
+    params = report.params
+    assert isinstance(params, SPCParams)
+    return params
+
+
+def panel_series(report: Report) -> dict[str, pd.DataFrame]:
+    """Each panel's rows (common filters plus the panel's), the value derived, sorted by time."""
+    p = _spc(report)
+    return {
+        panel.label: prepare_series(
+            report.data["data"], outcome=p.value, time=p.time, filters={**p.filters, **panel.filters}
+        )
+        for panel in p.panels
+    }
+
+
+def charts(report: Report, series: dict[str, pd.DataFrame]) -> dict[str, SPCResult]:
+    """One `slp_eval.spc.spc` chart per panel, with the parameter file's settings."""
+    p = _spc(report)
+    return {
+        label: spc(
+            frame,
+            value=p.value,
+            time=p.time,
+            improvement_direction=p.improvement_direction,
+            target=p.target,
+            rebase=list(p.rebase),
+            fix_after_n_points=p.fix_after_n_points,
+            screen_outliers=p.screen_outliers,
+        )
+        for label, frame in series.items()
+    }
+
+
+def summary_table(results: dict[str, SPCResult]) -> pd.DataFrame:
+    """One row per panel: months, last value, the last group's mean and limits, icons in words."""
+    rows = []
+    for label, result in results.items():
+        out = result.to_frame()
+        last = out.iloc[-1]
+        special = out["point_type"].notna() & (out["point_type"] != "common_cause")
+        rows.append(
+            {
+                "panel": label,
+                "months": f"{out['x'].iloc[0]:%Y-%m} to {last['x']:%Y-%m}",
+                "points": len(out),
+                "last value": last["y"],
+                "mean": last["mean"],
+                "lower limit": last["lpl"],
+                "upper limit": last["upl"],
+                "special-cause points": int(special.sum()),
+                "variation (last point)": VARIATION_WORDS.get(result.variation or "", "rules not applied"),
+                "assurance": result.assurance.replace("_", " ") if result.assurance else "no target",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def summary_text(results: dict[str, SPCResult], params: SPCParams) -> str:
+    """One sentence per panel on the last point's variation and, with a target, assurance."""
+    what = params.value_label or params.value
+    lines = []
+    for label, result in results.items():
+        last = result.to_frame().iloc[-1]
+        sentence = (
+            f"**{label}.** In {last['x']:%B %Y} {what} was {last['y']:.3g} against a mean of "
+            f"{last['mean']:.3g} (process limits {last['lpl']:.3g} to {last['upl']:.3g}): "
+            f"{VARIATION_WORDS.get(result.variation or '', 'too few points for the rules')}"
+        )
+        if result.assurance:
+            target = params.target_label or f"the target of {params.target:g}"
+            sentence += f"; against {target}, {ASSURANCE_WORDS[result.assurance]}"
+        lines.append(sentence + ".")
+    return "\n\n".join(lines)
+
+
+def counts_table(series: dict[str, pd.DataFrame], params: SPCParams, months: int = 12) -> pd.DataFrame:
+    """The last `months` months of each panel's count columns, one column per panel and count."""
+    columns = [c for c in params.counts if all(c in f.columns for f in series.values())]
+    wide = None
+    for label, frame in series.items():
+        part = frame[[params.time, *columns]].tail(months)
+        part = part.rename(columns={c: f"{label}: {c}" for c in columns})
+        wide = part if wide is None else wide.merge(part, on=params.time, how="outer")
+    assert wide is not None
+    return wide.rename(columns={params.time: "month"}).astype({"month": str}).reset_index(drop=True)
+
+
+def figure(results: dict[str, SPCResult], params: SPCParams) -> Figure:
+    """The MDC charts of every panel, stacked."""
+    return plot_spc_panels(results, label=params.value_label)
+
+
+def data_note(params: SPCParams) -> str:
+    """The data's licence attribution, or a note that none is needed."""
+    return params.attribution or "The data file carries no licence attribution."
+
+
+def count_columns(table: pd.DataFrame) -> list[str]:
+    """The count columns of `counts_table` (every column but the month)."""
+    return [c for c in table.columns if c != "month"]
+
+
+def methods_text(params: SPCParams) -> str:
+    """The XmR chart and the MDC rules, as applied here."""
+    screen = (
+        "moving ranges at or above 3.267 times their mean are screened out before the limits are set "
+        "(as NHSRplotthedots does)"
+        if params.screen_outliers
+        else "every moving range is kept (as the MDC Excel tool does)"
+    )
+    rebase = (
+        f" Limits are recalculated from {', '.join(params.rebase)}"
+        + (f" ({'; '.join(params.rebase_labels)})" if params.rebase_labels else "")
+        + ": each period has its own mean and limits."
+        if params.rebase
+        else ""
+    )
+    return (
+        "Each panel is an XmR (individuals) chart in NHS England's *Making Data Count* style, computed as "
+        "NHSRplotthedots 0.2.2 computes it (`slp_eval.spc`). The centre line is the mean; the process limits "
+        f"are the mean ± {LIMIT} × the mean moving range; {screen}.{rebase} A point shows special cause "
+        "variation when it lies beyond a limit, is one of 7 or more consecutive points on one side of the "
+        "mean, is one of 7 consecutive points each higher (or each lower) than the last, or is one of 2 of 3 "
+        "consecutive points close to a limit (beyond two thirds of the way from the mean to it) on one side "
+        "of the mean. Orange points are special causes of concern, blue of improvement "
+        f"(improvement direction: {params.improvement_direction}); grey points are common cause. The icons "
+        "describe the last point (variation) and, with a target, whether the limits lie on one side of it "
+        "(assurance)."
+    )
+
+
+def limitations(params: SPCParams, results: dict[str, SPCResult]) -> list[str]:
+    """What limits these charts: the data's own caveats, short series, and XmR assumptions."""
+    items = list(params.source_notes)
+    for label, result in results.items():
+        items += [f"{label}: {message}." for message in result.messages]
+    shortest = min(int(r.to_frame()["rebase_group"].value_counts().min()) for r in results.values())
+    if shortest < TRUSTED_POINTS:
+        items.append(
+            f"MDC guidance asks for about {TRUSTED_POINTS} points before limits are trusted; the shortest "
+            f"period charted here has {shortest}."
+        )
+    if params.value in ("share", "percent"):
+        items.append(
+            "An XmR chart treats every month alike; months with few people starting have a noisier share, "
+            "which a p′ (Laney) chart would weight by the denominator."
+        )
+    items.append(
+        "The limits assume months are independent and the process stable within each period; autocorrelation "
+        "or seasonality produces runs and trends that are not special causes."
+    )
+    return items
+
+
+def results_block(results: dict[str, SPCResult]) -> dict[str, Any]:
+    """The `spc` block of results.json: per panel, the icons and every point's chart columns."""
+    return {
+        label: {
+            "variation": r.variation,
+            "assurance": r.assurance,
+            "messages": list(r.messages),
+            "points": r.to_frame().assign(x=lambda f: f["x"].dt.strftime("%Y-%m")),
+        }
+        for label, r in results.items()
+    }
+
+
+__all__ = [
+    "ASSURANCE_WORDS",
+    "VARIATION_WORDS",
+    "charts",
+    "count_columns",
+    "counts_table",
+    "data_note",
+    "figure",
+    "limitations",
+    "methods_text",
+    "panel_series",
+    "results_block",
+    "summary_table",
+    "summary_text",
+]
