@@ -58,6 +58,7 @@ lint: $(STAMP)
 
 ## bench: performance benchmarks (never part of make test)
 bench: $(STAMP)
+	$(BIN)/python benchmarks/its_many_bench.py
 	$(BIN)/python benchmarks/aggregate_bench.py
 
 clean-venv:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.its import checks
@@ -116,6 +116,8 @@ def no_batch_reason(arguments: dict[str, Any]) -> str | None:
 class _Groups:
     """Row positions of each group (in data order) and each group's first row."""
 
+    order: np.ndarray  # row positions sorted by group, data order within a group
+    starts: np.ndarray  # group g's rows are order[starts[g]: starts[g + 1]]
     positions: list[np.ndarray]
     keys: pd.DataFrame  # the by values of each group, one row per group
 
@@ -131,7 +133,7 @@ def _groups(data: pd.DataFrame, names: list[str]) -> _Groups:
     bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
     positions = [order[bounds[g]: bounds[g + 1]] for g in range(len(bounds) - 1)]
     firsts = np.array([p[0] for p in positions])
-    return _Groups(positions, data[names].iloc[firsts].reset_index(drop=True))
+    return _Groups(order, bounds, positions, data[names].iloc[firsts].reset_index(drop=True))
 
 
 def _check_frequencies(data: pd.DataFrame, time: str, patterns: dict[bytes, list[int]],
@@ -177,7 +179,7 @@ def batched_gaussian(x: np.ndarray, y: np.ndarray, *, errors: str, maxlags: int 
     std_err = np.sqrt(var)
     crit = stats.t.ppf(1 - alpha / 2, df)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_value = 2 * stats.t.sf(np.abs(beta / std_err), df)
+        p_value = 2 * special.stdtr(df, -np.abs(beta / std_err))
     return {"estimate": beta, "std_err": std_err, "ci_low": beta - crit * std_err,
             "ci_high": beta + crit * std_err, "p_value": p_value,
             "df": np.full(beta.shape, float(df))}
@@ -191,7 +193,8 @@ def _agrees(table: pd.DataFrame, batched: dict[str, np.ndarray], column: int) ->
 def _fit_shared_design(data: pd.DataFrame, members: list[int], groups: _Groups, y: np.ndarray,
                        arguments: dict[str, Any], per_group: dict[int, str | None]) -> pd.DataFrame | None:
     """Batch the groups of one shared set of periods; the rest go to `per_group` with a reason."""
-    matrix = np.stack([groups.positions[g] for g in members])
+    n = len(groups.positions[members[0]])
+    matrix = groups.order[groups.starts[members][:, None] + np.arange(n)]  # G x n row positions
     values = y[matrix]  # G x n
     complete = np.isfinite(values).all(axis=1)
     varies = complete & (np.ptp(np.where(complete[:, None], values, 0.0), axis=1) > 0)
