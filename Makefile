@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lab lock notebooks docs peer lint bench clean-venv
+.PHONY: demo test test-spark lab lock notebooks docs peer lint bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
+## test-spark: the Spark engine on a local[2] session: Java from Debian when missing, the
+## `spark` extra (pyspark, kept out of requirements.lock), then the tests marked `spark`
+test-spark: $(STAMP)
+	command -v java >/dev/null || (apt-get update && apt-get install -y openjdk-17-jre-headless)
+	$(BIN)/python -m pip install --quiet -e '.[spark]'
+	$(BIN)/python -m pytest -q -m spark tests/spark
+
 ## lab: JupyterLab on the notebooks
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
@@ -43,7 +50,7 @@ notebooks: $(STAMP)
 ## submodules, so pdoc is given each public module)
 DOC_MODULES := slp_eval slp_eval.provenance slp_eval.its slp_eval.prepost slp_eval.scorecard slp_eval.disclosure \
 	slp_eval.data slp_eval.synthetic slp_eval.series slp_eval.power slp_eval.plots slp_eval.params \
-	slp_eval.runner slp_eval.results slp_eval.report slp_eval.errors
+	slp_eval.runner slp_eval.results slp_eval.report slp_eval.errors slp_eval.spark
 DOCS_OUT ?= docs/api
 docs: $(STAMP)
 	$(BIN)/pdoc -o $(DOCS_OUT) $(DOC_MODULES)

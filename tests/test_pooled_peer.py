@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from slp_eval.its import fit_its_many, pool_its
-from tests.test_pooled import bcg_frame
+from test_pooled import bcg_frame
 
 pytestmark = [
     pytest.mark.peer,
