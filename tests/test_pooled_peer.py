@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_pooled import bcg_frame
 
 from slp_eval.its import fit_its_many, pool_its
-from test_pooled import bcg_frame
 
 pytestmark = [
     pytest.mark.peer,

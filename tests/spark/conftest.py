@@ -6,11 +6,10 @@ not start a JVM even where pyspark is installed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
