@@ -118,8 +118,11 @@ class _Groups:
 
     order: np.ndarray  # row positions sorted by group, data order within a group
     starts: np.ndarray  # group g's rows are order[starts[g]: starts[g + 1]]
-    positions: list[np.ndarray]
     keys: pd.DataFrame  # the by values of each group, one row per group
+
+    def rows(self, group: int) -> np.ndarray:
+        """Row positions of one group, in data order."""
+        return self.order[self.starts[group]: self.starts[group + 1]]
 
 
 def _groups(data: pd.DataFrame, names: list[str]) -> _Groups:
@@ -131,9 +134,24 @@ def _groups(data: pd.DataFrame, names: list[str]) -> _Groups:
     codes = data.groupby(names, sort=False).ngroup().to_numpy()
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
-    positions = [order[bounds[g]: bounds[g + 1]] for g in range(len(bounds) - 1)]
-    firsts = np.array([p[0] for p in positions])
-    return _Groups(order, bounds, positions, data[names].iloc[firsts].reset_index(drop=True))
+    firsts = order[bounds[:-1]]
+    return _Groups(order, bounds, data[names].iloc[firsts].reset_index(drop=True))
+
+
+def _patterns(time_codes: np.ndarray, groups: _Groups) -> dict[bytes, list[int]]:
+    """Groups by the sequence of periods their rows cover (same sequence: same design)."""
+    sizes = np.diff(groups.starts)
+    patterns: dict[bytes, list[int]] = {}
+    if (sizes == sizes[0]).all():  # the usual grid: compare every group with the first at once
+        codes = time_codes[groups.order].reshape(len(sizes), sizes[0])
+        same = (codes == codes[0]).all(axis=1)
+        patterns[codes[0].tobytes()] = np.flatnonzero(same).tolist()
+        others = np.flatnonzero(~same).tolist()
+    else:
+        others = list(range(len(sizes)))
+    for g in others:
+        patterns.setdefault(time_codes[groups.rows(g)].tobytes(), []).append(g)
+    return patterns
 
 
 def _check_frequencies(data: pd.DataFrame, time: str, patterns: dict[bytes, list[int]],
@@ -141,7 +159,7 @@ def _check_frequencies(data: pd.DataFrame, time: str, patterns: dict[bytes, list
     found: dict[str, list[int]] = {}
     for members in patterns.values():
         try:
-            frequency = read_time(data[time].iloc[groups.positions[members[0]]], time).frequency
+            frequency = read_time(data[time].iloc[groups.rows(members[0])], time).frequency
         except ModelInputError:
             continue  # fit_its reports it for these groups
         found.setdefault(frequency, []).extend(members)
@@ -193,20 +211,20 @@ def _agrees(table: pd.DataFrame, batched: dict[str, np.ndarray], column: int) ->
 def _fit_shared_design(data: pd.DataFrame, members: list[int], groups: _Groups, y: np.ndarray,
                        arguments: dict[str, Any], per_group: dict[int, str | None]) -> pd.DataFrame | None:
     """Batch the groups of one shared set of periods; the rest go to `per_group` with a reason."""
-    n = len(groups.positions[members[0]])
+    n = len(groups.rows(members[0]))
     matrix = groups.order[groups.starts[members][:, None] + np.arange(n)]  # G x n row positions
-    values = y[matrix]  # G x n
-    complete = np.isfinite(values).all(axis=1)
-    varies = complete & (np.ptp(np.where(complete[:, None], values, 0.0), axis=1) > 0)
-    for g in np.asarray(members)[~complete]:
-        per_group[g] = "missing outcome values change the design"
-    if not varies.any():
-        per_group.update({g: None for g in np.asarray(members)[complete]})
+    values = y[matrix.T]  # n x G: one column per group
+    ids = np.asarray(members)
+    complete = np.isfinite(values).all(axis=0)
+    per_group.update(dict.fromkeys(ids[~complete].tolist(), "missing outcome values change the design"))
+    shared = ids[complete].tolist()
+    template = next((g for g, i in zip(shared, np.flatnonzero(complete), strict=True)
+                     if np.ptp(values[:, i]) > 0), None)
+    if template is None:  # every complete series is constant: fit_its says why, one by one
+        per_group.update(dict.fromkeys(shared))
         return None
-    template = members[int(np.argmax(varies))]
-    shared = [g for g, ok in zip(members, complete, strict=True) if ok]
     try:
-        result = fit_its(data.iloc[groups.positions[template]], **arguments)
+        result = fit_its(data.iloc[groups.rows(template)], **arguments)
     except ModelInputError:
         per_group.update(dict.fromkeys(shared, "the first series of these periods failed"))
         return None
@@ -216,11 +234,13 @@ def _fit_shared_design(data: pd.DataFrame, members: list[int], groups: _Groups, 
         per_group.update(dict.fromkeys(shared, f"no batched formula for {', '.join(unknown)}"))
         return None
     in_fit = result.series.in_fit
-    fitted = values[complete][:, in_fit]
-    varying = ~(fitted == fitted[:, :1]).all(axis=1)
+    fitted = values if in_fit.all() else values[in_fit]
+    fitted = fitted if complete.all() else fitted[:, complete]
+    varying = (fitted != fitted[:1]).any(axis=0)
     per_group.update(dict.fromkeys(np.asarray(shared)[~varying].tolist()))  # fit_its says why
     batch = np.asarray(shared)[varying].tolist()
-    out = batched_gaussian(result.design.to_numpy(dtype=float), fitted[varying].T,
+    out = batched_gaussian(result.design.to_numpy(dtype=float),
+                           fitted if varying.all() else fitted[:, varying],
                            errors=arguments["errors"], maxlags=arguments["maxlags"],
                            alpha=arguments["alpha"])
     if not _agrees(table, out, batch.index(template)):
@@ -281,9 +301,7 @@ def fit_its_many(data: pd.DataFrame, *, by: str | Sequence[str], **fit_its_argum
         raise ModelInputError("data has no rows")
     groups = _groups(data, names)
     time_codes = pd.factorize(data[time])[0]
-    patterns: dict[bytes, list[int]] = {}
-    for g, rows in enumerate(groups.positions):
-        patterns.setdefault(time_codes[rows].tobytes(), []).append(g)
+    patterns = _patterns(time_codes, groups)
     _check_frequencies(data, time, patterns, groups)
 
     reason = no_batch_reason(arguments)
@@ -302,7 +320,7 @@ def fit_its_many(data: pd.DataFrame, *, by: str | Sequence[str], **fit_its_argum
             if frame is not None:
                 pieces.append(frame)
     for g, why in per_group.items():
-        piece = fit_group(data.iloc[groups.positions[g]], by=names, arguments=arguments,
+        piece = fit_group(data.iloc[groups.rows(g)], by=names, arguments=arguments,
                           reason=why)
         piece["_group"] = g
         pieces.append(piece)
