@@ -281,7 +281,7 @@ def fit_its_many(data: pd.DataFrame, *, by: str | Sequence[str], **fit_its_argum
       matrix products (gaussian family, errors "ols" or "newey-west" with a fixed maxlags; see
       the module docstring); equal to `fit_its` to 1e-8.
     - "fitted (per group)": fitted by `fit_its` on its own; `reason` says why it was not
-      batched (or is empty when batching was never possible for a single series).
+      batched (e.g. "errors='ar' has no batched path", "no other group has the same periods").
     - "failed": `fit_its` rejected the group (too few points, a constant outcome, a gap, ...);
       one row with `term` and the numbers missing and `fit_its`'s message in `reason`.
 
@@ -324,7 +324,8 @@ def fit_its_many(data: pd.DataFrame, *, by: str | Sequence[str], **fit_its_argum
                           reason=why)
         piece["_group"] = g
         pieces.append(piece)
-    out = pd.concat(pieces, ignore_index=True).sort_values("_group", kind="stable")
+    out = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True).sort_values(
+        "_group", kind="stable")
     extra = [c for c in out.columns
              if c not in (*names, *CONTRACT_COLUMNS, "status", "reason", "_group")]
     return out[[*names, *CONTRACT_COLUMNS, *extra, "status", "reason"]].reset_index(drop=True)
