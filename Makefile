@@ -26,12 +26,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-## test-spark: the Spark engine on a local[2] session: Java from Debian when missing, the
-## `spark` extra (pyspark, kept out of requirements.lock), then the tests marked `spark`
-test-spark: $(STAMP)
+## test-spark: the Spark engine on a local[2] session: Java from Debian when missing, then a
+## venv of its own (.venv-spark: the lock plus the `spark` extra; pyspark is kept out of .venv
+## because pandera imports pyspark.pandas whenever pyspark is installed, which slows every
+## `import slp_eval.data` and prints a warning under pandas 3), then the tests marked `spark`
+SPARK_VENV := .venv-spark
+test-spark:
 	command -v java >/dev/null || (apt-get update && apt-get install -y openjdk-17-jre-headless)
-	$(BIN)/python -m pip install --quiet -e '.[spark]'
-	$(BIN)/python -m pytest -q -m spark tests/spark
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet -r requirements.lock
+	$(SPARK_VENV)/bin/python -m pip install --quiet -e '.[spark]'
+	$(SPARK_VENV)/bin/python -m pytest -q -m spark tests/spark
 
 ## lab: JupyterLab on the notebooks
 lab: $(STAMP)
