@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test ci lab lock notebooks docs peer lint bench clean-venv
+.PHONY: demo test test-spark ci lab lock notebooks docs peer lint bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ test: $(STAMP)
 ci:
 	.ci/run
 
+## test-spark: the Spark engine on a local[2] session: Java from Debian when missing, then a
+## venv of its own (.venv-spark: the lock plus the `spark` extra; pyspark is kept out of .venv
+## because pandera imports pyspark.pandas whenever pyspark is installed, which slows every
+## `import slp_eval.data` and prints a warning under pandas 3), then the tests marked `spark`
+SPARK_VENV := .venv-spark
+test-spark:
+	command -v java >/dev/null || (apt-get update && apt-get install -y openjdk-17-jre-headless)
+	test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet -r requirements.lock
+	$(SPARK_VENV)/bin/python -m pip install --quiet -e '.[spark]'
+	$(SPARK_VENV)/bin/python -m pytest -q -m spark tests/spark
+
 ## lab: JupyterLab on the notebooks
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
@@ -49,7 +61,7 @@ notebooks: $(STAMP)
 ## submodules, so pdoc is given each public module)
 DOC_MODULES := slp_eval slp_eval.provenance slp_eval.its slp_eval.prepost slp_eval.scorecard slp_eval.disclosure \
 	slp_eval.data slp_eval.synthetic slp_eval.series slp_eval.power slp_eval.plots slp_eval.params \
-	slp_eval.runner slp_eval.results slp_eval.report slp_eval.errors slp_eval.markup slp_eval.spc
+	slp_eval.runner slp_eval.results slp_eval.report slp_eval.errors slp_eval.markup slp_eval.spc slp_eval.spark
 DOCS_OUT ?= docs/api
 docs: $(STAMP)
 	$(BIN)/pdoc -o $(DOCS_OUT) $(DOC_MODULES)
@@ -65,6 +77,7 @@ lint: $(STAMP)
 ## bench: performance benchmarks and a quick interval-coverage run (never part of make test)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/fit_bench.py
+	$(BIN)/python benchmarks/its_many_bench.py
 	$(BIN)/python benchmarks/aggregate_bench.py
 	$(BIN)/python benchmarks/coverage.py --quick
 
