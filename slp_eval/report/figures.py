@@ -31,6 +31,11 @@ from matplotlib.ticker import FixedFormatter
 
 from slp_eval.markup import escape_markdown
 
+#: Artist gid that keeps an artist's values out of `figure_data` (the figure still draws it): set
+#: on model curves of a disclosure-controlled count series, whose fitted values sum to the
+#: exact segment totals that the report rounds.
+WITHHELD_GID = "slp-eval:withheld"
+
 #: Widest figure, in inches, that still prints at its own font size on an A4 page.
 MAX_WIDTH_IN = 7.5
 #: Smallest font, in points, of any text in a saved figure (legends and ticks are raised to it).
@@ -118,6 +123,11 @@ def _axes_data(ax: Axes) -> list[str]:
             bars = []
         if artist is None:
             break
+        if artist.get_gid() == WITHHELD_GID:
+            kind = "band" if isinstance(artist, Collection) else "line"
+            lines.append(f"  {label(artist, kind)}: values withheld (disclosure control: the fitted "
+                         "values of a count model sum to the exact segment totals)")
+            continue
         # axhline / axvline / axvspan are drawn in axes coordinates along one direction
         across = artist.get_transform() is ax.get_yaxis_transform(which="grid")
         along = artist.get_transform() is ax.get_xaxis_transform(which="grid")
@@ -200,4 +210,5 @@ def save_and_show(fig: Figure, name: str, output_dir: Path | None, *, caption: s
     display(plotted)
 
 
-__all__ = ["DPI", "MAX_WIDTH_IN", "MIN_FONT_PT", "FigureData", "figure_data", "png_bytes", "save_and_show"]
+__all__ = ["DPI", "MAX_WIDTH_IN", "MIN_FONT_PT", "WITHHELD_GID", "FigureData", "figure_data", "png_bytes",
+           "save_and_show"]

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from slp_eval.disclosure import controlled_counts, disclose_count, disclose_ratio, disclose_share
 from slp_eval.errors import ModelInputError
@@ -15,6 +17,7 @@ from slp_eval.its import ITSDiagnostics, ITSResult
 from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult, break_date_sensitivity, placebo_test
 from slp_eval.its.text import number, p_text, unit_name
 from slp_eval.params.its import ITSParams
+from slp_eval.report.figures import WITHHELD_GID
 from slp_eval.report.session import Report
 from slp_eval.series import DERIVED, prepare_series
 
@@ -131,12 +134,23 @@ def controlled_observed(result: ITSResult, series: pd.DataFrame, params: ITSPara
 
 
 def fit_plot(result: ITSResult, series: pd.DataFrame, params: ITSParams) -> Figure:
-    """`result.plot()` with the observed points under the run's disclosure rule."""
+    """`result.plot()` with the observed points under the run's disclosure rule.
+
+    For a count series under control, the model curves (fitted line, counterfactual and their
+    bands) are drawn but their values are kept out of the figure's text data: a Poisson-type or
+    least-squares fit with a term per segment reproduces each segment's exact total as the sum
+    of its fitted values, which the report shows only rounded."""
     from slp_eval.plots.its import plot_its
 
     rule = params.disclosure
-    return plot_its(result, observed=controlled_observed(result, series, params),
-                    suppressed_label=f"suppressed ({rule.suppress_min}-{rule.suppress_max})")
+    fig = plot_its(result, observed=controlled_observed(result, series, params),
+                   suppressed_label=f"suppressed ({rule.suppress_min}-{rule.suppress_max})")
+    if rule.in_effect and count_kind(params, series) == "count":
+        for artist in fig.axes[0].get_children():
+            if (isinstance(artist, Line2D) and len(artist.get_xdata()) > 2) or isinstance(
+                    artist, PolyCollection):
+                artist.set_gid(WITHHELD_GID)
+    return fig
 
 
 def series_overview(result: ITSResult, params: ITSParams | None = None,
