@@ -33,6 +33,7 @@ from slp_eval.report import its as its_report
 from slp_eval.report import prepost as prepost_report
 from slp_eval.report import quality
 from slp_eval.report.disclose import RESTRICTED_DIR, RESTRICTED_FILE, disclosure_note
+from slp_eval.report.figures import figure_data
 from slp_eval.report.quality import QualityProfile
 
 DATA = Path(__file__).parent / "data" / "governance"
@@ -287,3 +288,33 @@ def test_by_year_protects_a_small_number_of_incomplete_records():
                              derived={"percent_complete": counts}).frame
     # 60 records, 57 complete: the 3 incomplete would follow from 60 - 57 (and from 95.0%)
     assert table[[*counts, "percent_complete"]].values.tolist() == [[60, "*", "*", "*"]]
+
+
+def test_its_fit_plot_controls_the_comparison_units_mean():
+    """The comparison units' mean is drawn as the controlled total over the units, so a mean times
+    its number of units gives only a rounded total back; their fitted line's values are withheld
+    from the figure's text data like the treated series' model curves."""
+    frame = load(SERIES, "monthly_series")
+    base = frame[(frame["unit"] == "Croydon") & (frame["measure"] == "croydon_placements")]
+    late = (base["period"] >= "2020-07").to_numpy()
+    series = pd.concat([base, base.assign(unit="Sutton", value=base["value"] % 4),
+                        base.assign(unit="Merton", value=np.where(late, base["value"] + 20,
+                                                                  base["value"] % 3))],
+                       ignore_index=True)
+    params = ITSParams.model_validate({**ITS_COUNT, "filters": {"measure": "croydon_placements"},
+                                       "group": "unit", "treated": "Croydon"})
+    result = fit_its(series, **its_report.fit_arguments(params))
+
+    def comparison_totals(fig: Any) -> np.ndarray:
+        (points,) = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)
+                     and c.get_label() == "comparison units (mean)"]
+        return np.ma.compressed(points.get_offsets()[:, 1]) * 2  # two comparison units
+
+    raw = comparison_totals(result.plot())
+    assert set(range(1, 8)) & set(np.round(raw, 9))  # without control small totals are drawn
+    fig = its_report.fit_plot(result, series, params)
+    shown = comparison_totals(fig)
+    assert len(shown) >= 24 and np.allclose(np.round(shown / 5) * 5, shown)
+    assert not set(range(1, 8)) & set(np.round(shown, 9))
+    text = figure_data(fig)
+    assert text.count("values withheld") >= 4  # fitted, counterfactual and comparison fit, bands

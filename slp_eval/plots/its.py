@@ -10,6 +10,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from slp_eval.its.diagnostics import ITSDiagnostics
     from slp_eval.its.result import ITSResult
     from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult
@@ -34,17 +36,23 @@ def _control_fit(result: ITSResult) -> pd.DataFrame:
     band = result._predictor().band(result.design_all.to_numpy(), result.spec.alpha)
     frame = pd.DataFrame({"ordinal": series.ordinal[rows], "observed": series.observed[rows],
                           "fitted": band["mean"].to_numpy()[rows]})
-    return frame.groupby("ordinal", as_index=False).mean()
+    grouped = frame.groupby("ordinal", as_index=False)
+    return grouped.mean().assign(total=grouped["observed"].sum()["observed"].to_numpy(),
+                                 units=grouped["observed"].count()["observed"].to_numpy())
 
 
 def plot_its(result: ITSResult, ax: Any = None, *, observed: np.ndarray | None = None,
-             suppressed_label: str = "suppressed") -> Figure:
+             suppressed_label: str = "suppressed",
+             comparison_total: Callable[[np.ndarray], np.ndarray] | None = None) -> Figure:
     """Observed points (hollow when outside the fit), fitted segments with CI ribbons, the
     dashed counterfactual with its ribbon, interruption lines and shaded phase-in periods.
 
     ``observed`` replaces the treated series' observed values as drawn (disclosure control: counts
     rounded, NaN where suppressed); a suppressed period is marked on the axis with an x, without
-    its value."""
+    its value. ``comparison_total`` does the same for the comparison units: applied to each
+    period's total over the units (e.g. rounding, NaN where suppressed), the mean drawn is that
+    controlled total over the number of units (a mean times its units gives only the controlled
+    total back)."""
     figure, ax = _figure(ax)
     frame = result.counterfactual()
     if observed is not None:
@@ -82,6 +90,9 @@ def plot_its(result: ITSResult, ax: Any = None, *, observed: np.ndarray | None =
     if result.controlled:
         controls = _control_fit(result)
         cx = np.asarray(result.index.plot_positions(controls["ordinal"].to_numpy()))
+        if comparison_total is not None:
+            shown = comparison_total(controls["total"].to_numpy(float))
+            controls["observed"] = np.asarray(shown, dtype=float) / controls["units"].to_numpy(float)
         ax.scatter(cx, controls["observed"], color=CONTROL, s=10, marker="s",
                    label="comparison units (mean)", zorder=2)
         ax.plot(cx, controls["fitted"], color=CONTROL, linewidth=1)

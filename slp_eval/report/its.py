@@ -143,9 +143,12 @@ def fit_plot(result: ITSResult, series: pd.DataFrame, params: ITSParams) -> Figu
     from slp_eval.plots.its import plot_its
 
     rule = params.disclosure
+    counts = rule.in_effect and count_kind(params, series) == "count"
     fig = plot_its(result, observed=controlled_observed(result, series, params),
-                   suppressed_label=f"suppressed ({rule.suppress_min}-{rule.suppress_max})")
-    if rule.in_effect and count_kind(params, series) == "count":
+                   suppressed_label=f"suppressed ({rule.suppress_min}-{rule.suppress_max})",
+                   comparison_total=(lambda totals: controlled_counts(totals, rule)) if counts
+                   else None)
+    if counts:
         for artist in fig.axes[0].get_children():
             if (isinstance(artist, Line2D) and len(artist.get_xdata()) > 2) or isinstance(
                     artist, PolyCollection):
