@@ -14,13 +14,22 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from slp_eval.errors import ParameterError
-from slp_eval.its.batch import CONTRACT_COLUMNS, by_names, fit_arguments, fit_group, fit_its_many
+from slp_eval.its.batch import (
+    CONTRACT_COLUMNS,
+    FAILED,
+    by_names,
+    fit_arguments,
+    fit_group,
+    fit_its_many,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
 
 #: `reason` of every fitted group: Spark fits each group on its own.
 SPARK_REASON = "fit_its_spark fits each group in its own task"
+#: Groups tried on the driver to learn the output columns before giving up on finding one that fits.
+TEMPLATE_TRIES = 20
 
 
 def _check_columns(columns: list[str], arguments: dict[str, Any]) -> None:
@@ -45,8 +54,9 @@ def fit_its_spark(sdf: SparkDataFrame, *, by: str | Sequence[str], **fit_its_arg
     `fit_its`, so `status` is "fitted (per group)" or "failed").
 
     The schema is declared before any task runs: the columns named by `by` and the arguments
-    are checked against `sdf.columns` (ParameterError), then the first group is collected to the
-    driver and fitted there to learn which extra coefficient columns `fit_its` gives. Spark
+    are checked against `sdf.columns` (ParameterError), then a group is collected to the driver
+    and fitted there to learn which extra coefficient columns `fit_its` gives (the first of up to
+    `TEMPLATE_TRIES` groups that does not fail). Spark
     DataFrames have no row order, so each task sorts its group by the time column before fitting
     (a duplicate period or a gap is still reported). Mixed frequencies across groups are not
     checked across tasks (each group is read on its own).
@@ -60,15 +70,18 @@ def fit_its_spark(sdf: SparkDataFrame, *, by: str | Sequence[str], **fit_its_arg
     _check_columns(columns, arguments)
     time = arguments["time"]
 
-    first = sdf.select(*names).limit(1).collect()
-    if not first:
+    keys = sdf.select(*names).distinct().limit(TEMPLATE_TRIES).collect()
+    if not keys:
         raise ParameterError("the Spark DataFrame has no rows")
-    condition = None
-    for name in names:
-        clause = F.col(name) == F.lit(first[0][name])
-        condition = clause if condition is None else condition & clause
-    sample = sdf.where(condition).toPandas().sort_values(time, kind="stable")
-    template = fit_its_many(sample.reset_index(drop=True), by=names, **arguments)
+    for key in keys:  # a failed group has no extra columns: learn them from one that fits
+        condition = None
+        for name in names:
+            clause = F.col(name) == F.lit(key[name])
+            condition = clause if condition is None else condition & clause
+        sample = sdf.where(condition).toPandas().sort_values(time, kind="stable")
+        template = fit_its_many(sample.reset_index(drop=True), by=names, **arguments)
+        if (template["status"] != FAILED).any():
+            break
     numeric = [c for c in template.columns if c not in (*names, "term", "status", "reason")]
     output = [*names, *CONTRACT_COLUMNS[:1], *numeric, "status", "reason"]
 
