@@ -22,13 +22,13 @@ demo: $(STAMP)
 	$(BIN)/slp-eval run-all params
 
 ## test: the whole suite: unit tests, then every notebook re-executed by nbval (every skip is
-## listed with its reason; the log ends with a count per independent check, e.g. "R peer: 31 passed")
+## listed with its reason; the log ends with a count per independent check, e.g. "R peer: 67 passed")
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -rs tests
 	$(BIN)/python -m pytest -q -rs --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 
-## ci: what CI runs: installs R and Chromium from Debian when missing, then make test with CI=true
-## (an R peer or browser test that would skip fails) and HYPOTHESIS_PROFILE=ci
+## ci: what CI runs: installs R, Chromium and Java from Debian when missing, then make test with CI=true
+## (an R peer or browser test that would skip fails) and HYPOTHESIS_PROFILE=ci, then make test-spark
 ci:
 	.ci/run
 

@@ -10,7 +10,7 @@ checks in CI, and one log line per independent check with its counts.
 - Under ``CI=true`` a test marked ``peer`` (R) or ``browser`` (headless Chromium) that would
   skip is reported as a FAILURE naming the missing tool, so CI can never pass by skipping them.
   Locally they may skip; ``-rs`` (pyproject's addopts) lists every skip with its reason.
-- The terminal summary ends with one line per independent check, e.g. ``R peer: 31 passed``.
+- The terminal summary ends with one line per independent check, e.g. ``R peer: 67 passed``.
 """
 
 from __future__ import annotations
