@@ -237,10 +237,13 @@ def test_autocorrelation_limitation_names_the_test_and_the_fix() -> None:
 
 
 def test_autocorrelated_counts_are_told_the_best_option_the_coverage_study_found() -> None:
-    # the CAMHS quasi-Poisson analysis: its residuals are autocorrelated (Breusch-Godfrey p < 0.05)
+    # the CAMHS quasi-Poisson analysis with model-based SEs: its residuals are autocorrelated
+    # (Breusch-Godfrey p < 0.05); the shipped parameter file takes the advice (newey-west)
     params = load_params(ROOT / "params" / "camhs_out_of_area_bed_days.yaml")
+    assert params.errors == "newey-west"
     report = start(params.model_dump(mode="json") | {"data": {"path": str(params.data.path),
-                                                              "dataset": params.data.dataset}},
+                                                              "dataset": params.data.dataset},
+                                                     "errors": "ols"},
                    None, kind="its")
     series = its_report.series(report)
     result = fit_its(series, **its_report.fit_arguments(report.params))
