@@ -351,3 +351,17 @@ def test_small_figure_text_is_raised_to_the_minimum_font() -> None:
     sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_text()]
     assert sizes and min(sizes) == MIN_FONT_PT
     plt.close(fig)
+
+
+def test_answer_box_is_escaped_and_recorded(capsys: pytest.CaptureFixture[str]) -> None:
+    from slp_eval.report.session import AnswerBox
+
+    report = start(its_params(), None, kind="its")
+    verdict = "Placements in south London rose <script>x</script>."
+    effect = "42.0 percentage points (95% CI 35.1 to 48.9)"
+    report.answer(verdict, effect=effect)
+    assert capsys.readouterr().out == f"Answer: {verdict}\nEffect: {effect}\n"
+    assert report.answer_record == {"verdict": verdict, "effect": effect}
+    box = AnswerBox(verdict, effect, "Synthetic data.")._repr_html_()
+    assert box.startswith('<div id="answer"') and "&lt;script&gt;" in box and "<script>" not in box
+    assert effect in box and "<strong>Main caveat.</strong> Synthetic data." in box

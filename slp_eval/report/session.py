@@ -8,6 +8,7 @@ disclosure control), figures, limitations and the disclosure note, and writes re
 With `output_dir=None` (JupyterLab, nbval) nothing is written to disk.
 """
 
+import html
 import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,6 +93,37 @@ class Input:
     synthetic: bool
 
 
+@dataclass(frozen=True)
+class AnswerBox:
+    """Verdict, effect and main caveat; plain text (what nbval compares) and, in HTML, a box with
+    id="answer". Each part is escaped: it carries labels from the parameter file and data."""
+
+    verdict: str
+    effect: str | None = None
+    caveat: str | None = None
+
+    def record(self) -> dict[str, str]:
+        return {name: text for name, text in self._parts() if text}
+
+    def _parts(self) -> list[tuple[str, str | None]]:
+        return [("verdict", self.verdict), ("effect", self.effect), ("caveat", self.caveat)]
+
+    def __repr__(self) -> str:
+        lead = {"verdict": "Answer: ", "effect": "Effect: ", "caveat": "Main caveat: "}
+        return "\n".join(f"{lead[name]}{text}" for name, text in self._parts() if text)
+
+    def _repr_html_(self) -> str:
+        styles = {"verdict": "margin:4px 0;font-size:1.15em;font-weight:bold"}
+        leads = {"caveat": "<strong>Main caveat.</strong> "}
+        body = "".join(
+            f'<p class="answer-{name}" style="{styles.get(name, "margin:4px 0")}">'
+            f"{leads.get(name, '')}{html.escape(text)}</p>"
+            for name, text in self._parts() if text
+        )
+        return (f'<div id="answer" style="border:2px solid #005eb8;background:#eef5fb;'
+                f'padding:10px 14px;margin:10px 0">{body}</div>')
+
+
 @dataclass
 class Report:
     """What one notebook run shows and records. Made by `start`; see the module docstring."""
@@ -103,6 +135,8 @@ class Report:
     validation: dict[str, ValidationReport] = field(default_factory=dict)
     disclosed: list[DisclosedTable] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    #: The answer box's verdict, effect and caveat (`answer`), also written to results.json.
+    answer_record: dict[str, str] = field(default_factory=dict)
 
     # -- what the report is about ------------------------------------------------------------
     @property
@@ -129,6 +163,14 @@ class Report:
         display(Markdown(text))
         if self.synthetic:
             display(HTML(SYNTHETIC_BANNER))
+
+    def answer(self, verdict: str, *, effect: str | None = None, caveat: str | None = None) -> None:
+        """The answer box a board member reads first (`AnswerBox`, an element with id="answer"):
+        the verdict in one plain sentence, the effect in the outcome's units with its interval,
+        and the one caveat that matters most. results.json records the same strings."""
+        box = AnswerBox(verdict, effect, caveat)
+        self.answer_record = box.record()
+        display(box)
 
     def parameter_table(self) -> None:
         """Every parameter the run used, one row each (nested fields as dotted names)."""
@@ -281,6 +323,7 @@ class Report:
             inputs=[{"path": str(i.path), "dataset": i.dataset, "sha256": i.sha256} for i in self.inputs],
             figures=self.figures,
             disclosure=self.disclosure_record(),
+            **({"answer": self.answer_record} if self.answer_record else {}),
             **blocks,
         )
         if self.output_dir is None:
