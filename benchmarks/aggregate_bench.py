@@ -167,7 +167,8 @@ def main() -> int:
         )
     for figures in (duck, panda):
         print(
-            f"{figures['kind']:>7}: {figures['seconds']:8.1f} s wall, {figures['cpu_seconds']:8.1f} s CPU, "
+            f"{figures['kind']:>7}: {figures['seconds']:8.1f} s wall, {figures['cpu_seconds']:8.1f} s CPU "
+            f"({figures['cpu_seconds'] / figures['seconds']:.2f} cores used), "
             f"peak RSS {figures['peak_rss_mib']:8.0f} MiB "
             f"(RUSAGE_CHILDREN so far {figures['children_max_rss_mib']:.0f} MiB)"
         )
