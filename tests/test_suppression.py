@@ -44,6 +44,7 @@ def test_a_star_is_read_as_missing_and_flagged(tmp_path: Path) -> None:
     kept = ~frame["numerator_suppressed"]
     assert frame.loc[kept, "numerator"].tolist() == original.loc[kept, "numerator"].tolist()
     assert frame["denominator"].tolist() == original["denominator"].tolist()
+    assert validate_file(path, "monthly_series").to_dict()["suppressed"] == {"numerator": 2, "value": 1}
     assert validate_file(path, "monthly_series").summary() == (
         f"{path}: valid monthly_series file (120 rows; 3 cells suppressed at source, read as missing)")
 

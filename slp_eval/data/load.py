@@ -72,6 +72,7 @@ class ValidationReport:
             "dataset": self.dataset,
             "ok": self.ok,
             "failures": rows.to_dict(orient="records"),
+            "suppressed": dict(self.suppressed),
         }
 
     def summary(self) -> str:

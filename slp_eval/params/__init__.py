@@ -1,7 +1,9 @@
 """Parameter files: YAML validated by one pydantic model per analysis kind.
 
 `load_params(path)` reads a file and reports every problem in it at once (file, field path, what
-was expected, what was found) as a single `ParameterError`; nothing is run or written.
+was expected, what was found) as a single `ParameterError`; nothing is run or written. Once the
+file itself is valid, every column it names (`slp_eval.params.columns.COLUMN_PARAMETERS`) is
+checked against the header of its data file, read without the rows.
 """
 
 import codecs
