@@ -1,5 +1,6 @@
 """environment.yml pins the same top-level versions as requirements.lock."""
 
+import os
 import re
 import subprocess
 import sys
@@ -75,9 +76,12 @@ def test_make_docs_documents_every_public_module(tmp_path: Path) -> None:
         if (p.suffix == ".py" or (p / "__init__.py").is_file()) and not p.name.startswith("_")
     }
     assert set(documented_modules()) == public - {"slp_eval.cli"}
-    dry_run = subprocess.run(["make", "-n", "docs", "DOCS_OUT=api", f"BIN={Path(sys.executable).parent}"],
-                             cwd=ROOT, capture_output=True, text=True, check=True)
-    pdoc_line = dry_run.stdout.strip().splitlines()[-1].split()
+    # a dry run of `make docs` (outside any calling make, whose flags would add directory lines)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    dry_run = subprocess.run(["make", "-n", "--no-print-directory", "docs", "DOCS_OUT=api",
+                              f"BIN={Path(sys.executable).parent}"],
+                             cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+    (pdoc_line,) = [line.split() for line in dry_run.stdout.splitlines() if " -o api " in line]
     assert pdoc_line[:3] == [str(Path(sys.executable).parent / "pdoc"), "-o", "api"]
     assert pdoc_line[3:] == documented_modules()
     pdoc.pdoc("slp_eval.its", output_directory=tmp_path)
