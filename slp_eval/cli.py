@@ -10,12 +10,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slp_eval import __version__
 from slp_eval.data.cli import add_commands
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.params import KINDS, params_schema
 from slp_eval.params.template import template_for
+
+if TYPE_CHECKING:  # the runner loads papermill: imported only by the commands that run notebooks
+    from slp_eval.runner import Progress, RunResult
 
 
 def _write_or_print(text: str, out: Path | None) -> int:
@@ -51,6 +55,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_progress(total: int) -> "Progress":
+    """Print one line to stderr as each file starts and as it ends, with its elapsed time."""
+    width = len(str(total))
+
+    def show(index: int, path: Path, outcome: "RunResult | SlpEvalError | None", seconds: float) -> None:
+        where = f"[{index:>{width}}/{total}] {path} ..."
+        if outcome is None:
+            print(where, file=sys.stderr, flush=True)
+            return
+        if isinstance(outcome, SlpEvalError):
+            status = "bad parameters"
+        else:
+            status = "ok" if outcome.status == "succeeded" else "FAILED"
+        print(f"{where} {status} in {seconds:.1f} s", file=sys.stderr, flush=True)
+
+    return show
+
+
 def _cmd_run_all(args: argparse.Namespace) -> int:
     from slp_eval.runner import run_all
 
@@ -60,7 +82,10 @@ def _cmd_run_all(args: argparse.Namespace) -> int:
         return 2
     print(f"running {len(files)} parameter file(s) from {args.dir} with {args.jobs} job(s)")
     code = 0
-    for path, outcome in run_all(args.dir, out_root=args.out, jobs=args.jobs, notebooks_dir=args.notebooks):
+    progress = None if args.quiet else _show_progress(len(files))
+    outcomes = run_all(args.dir, out_root=args.out, jobs=args.jobs, notebooks_dir=args.notebooks,
+                       progress=progress)
+    for path, outcome in outcomes:
         if isinstance(outcome, SlpEvalError):
             print(f"  BAD PARAMS {path}: {outcome}", file=sys.stderr)
             code = 2
@@ -128,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_all.add_argument("--jobs", type=int, default=1, help="parallel runs (default: 1)")
     run_all.add_argument("--out", type=Path, default=Path("outputs"), help="output root (default: outputs)")
     run_all.add_argument("--notebooks", type=Path, default=None, help="notebooks folder")
+    run_all.add_argument("--quiet", action="store_true",
+                         help="no progress lines (one to stderr as each file starts and ends, with its time)")
     run_all.set_defaults(func=_cmd_run_all)
 
     schema = commands.add_parser("params-schema", help="print the JSON Schema of parameter files")

@@ -21,6 +21,8 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -362,22 +364,51 @@ def _finish(work: Path, parent: Path, stem: str, manifest: dict[str, Any]) -> Pa
         return final
 
 
+#: `run_all`'s progress hook: (1-based position in name order, file, outcome, seconds). Called with
+#: outcome None and 0 seconds as a file starts, and with its outcome and elapsed time as it ends.
+Progress = Callable[[int, Path, "RunResult | SlpEvalError | None", float], None]
+
+
 def run_all(
     params_dir: str | Path,
     *,
     out_root: str | Path = "outputs",
     jobs: int = 1,
     notebooks_dir: str | Path | None = None,
+    progress: Progress | None = None,
 ) -> list[tuple[Path, RunResult | SlpEvalError]]:
-    """Run every *.yaml in a folder (in name order); a bad file is reported, not fatal."""
+    """Run every *.yaml in a folder (in name order); a bad file is reported, not fatal.
+
+    With `jobs` > 1 at most `jobs` files run at once, each in its own process; a file is handed
+    to a process only when one is free, so `progress` sees it start when it really starts.
+    """
     files = sorted(Path(params_dir).glob("*.yaml"))
-
+    tell: Progress = progress or (lambda *_: None)
+    outcomes: dict[int, RunResult | SlpEvalError] = {}
     if jobs <= 1:
-        return [_run_all_worker((path, out_root, notebooks_dir)) for path in files]
-    from concurrent.futures import ProcessPoolExecutor
+        for i, path in enumerate(files, start=1):
+            tell(i, path, None, 0.0)
+            started = time.monotonic()
+            outcomes[i] = _run_all_worker((path, out_root, notebooks_dir))[1]
+            tell(i, path, outcomes[i], time.monotonic() - started)
+        return [(path, outcomes[i]) for i, path in enumerate(files, start=1)]
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
+    waiting = list(enumerate(files, start=1))
+    running: dict[Future[tuple[Path, RunResult | SlpEvalError]], tuple[int, Path, float]] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_run_all_worker, [(p, out_root, notebooks_dir) for p in files]))
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                i, path = waiting.pop(0)
+                tell(i, path, None, 0.0)
+                running[pool.submit(_run_all_worker, (path, out_root, notebooks_dir))] = (
+                    i, path, time.monotonic())
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i, path, started = running.pop(future)
+                outcomes[i] = future.result()[1]
+                tell(i, path, outcomes[i], time.monotonic() - started)
+    return [(path, outcomes[i]) for i, path in enumerate(files, start=1)]
 
 
 def _run_all_worker(

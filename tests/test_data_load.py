@@ -46,6 +46,7 @@ def test_valid_placements_are_typed_and_marked() -> None:
         "source_file": str(BAD / "placements_valid.csv"),
         "dataset": "placements",
         "synthetic": False,
+        "suppressed": {},
     }
 
 

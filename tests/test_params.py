@@ -63,12 +63,12 @@ BAD_CASES = {
     "unknown_analysis": (
         GOOD.replace("analysis: its", "analysis: regression"),
         "{f}: 1 problem\n  - analysis: unknown analysis 'regression'; expected one of: "
-        "data_quality, its, power, prepost, scorecard, spc",
+        + ", ".join(sorted(KINDS)),
     ),
     "no_analysis": (
         GOOD.replace("analysis: its\n", ""),
         "{f}: 1 problem\n  - analysis: required field is missing "
-        "(one of: data_quality, its, power, prepost, scorecard, spc)",
+        f"(one of: {', '.join(sorted(KINDS))})",
     ),
     "empty_file": ("   \n", "{f}: the parameter file is empty"),
     "not_yaml": (

@@ -22,6 +22,11 @@ DICTIONARY_DIR: Path = Path(__file__).resolve().parents[2] / "data_dictionary"
 VOCABULARY_FILE = "vocabularies.yaml"
 
 FieldType = Literal["string", "integer", "float", "boolean", "date", "month"]
+#: Field types whose cells may hold a suppression marker.
+NUMERIC_TYPES: tuple[str, ...] = ("integer", "float")
+#: Suppression markers of a dataset that declares none: NHS England and NHS Digital publish a
+#: suppressed figure as `*`.
+DEFAULT_SUPPRESSION_MARKERS: tuple[str, ...] = ("*",)
 
 
 class VocabularyValue(BaseModel):
@@ -101,6 +106,7 @@ class Dataset(BaseModel):
     title: str
     description: str
     grain: str
+    suppression_markers: tuple[str, ...] = DEFAULT_SUPPRESSION_MARKERS
     rules: tuple[Rule, ...] = ()
     fields: tuple[Field, ...]
 
@@ -110,6 +116,10 @@ class Dataset(BaseModel):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"field names repeated: {', '.join(duplicated)}")
+        blank = [m for m in self.suppression_markers if not m.strip() or m != m.strip()]
+        if blank:
+            raise ValueError(f"suppression_markers {blank!r}: a marker is visible text without surrounding "
+                             "spaces (an empty cell is already missing)")
         return self
 
     @property

@@ -7,6 +7,13 @@ and no column the dictionary does not know; every cell parses to its type; the p
 built from the dictionary (nullability, uniqueness, vocabularies, ranges, patterns), run
 lazily; then the dataset-level rules. Values of columns that identify a person are withheld
 from every message and report.
+
+Suppression: a numeric cell holding one of the dataset's `suppression_markers` (`*` unless the
+dictionary says otherwise) is a figure the publisher suppressed. It is read as missing, never
+imputed, and flagged in a boolean column `<field>_suppressed` added after the dataset's fields
+(one per numeric field that has a suppressed cell, so each flag says which figure was hidden; a
+single `suppressed` column could not tell a suppressed numerator from a suppressed denominator).
+Any other text in a numeric field is still an error naming the file, row, column and rule.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from slp_eval.data.dictionary import DataDictionary, Dataset, read_dictionary
+from slp_eval.data.dictionary import NUMERIC_TYPES, DataDictionary, Dataset, Field, read_dictionary
 from slp_eval.data.parse import TYPE_RULES, parse_column
 from slp_eval.data.read import Failure, failure, read_raw
 from slp_eval.data.rules import apply_rules
@@ -45,6 +52,8 @@ class ValidationReport:
     dataset: str
     failures: pd.DataFrame
     frame: pd.DataFrame | None = field(default=None, repr=False)
+    #: Cells suppressed at source, by column (only columns with at least one).
+    suppressed: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -63,13 +72,16 @@ class ValidationReport:
             "dataset": self.dataset,
             "ok": self.ok,
             "failures": rows.to_dict(orient="records"),
+            "suppressed": dict(self.suppressed),
         }
 
     def summary(self) -> str:
         """Text listing every failure (at most MESSAGE_LIMIT lines) or saying the file is valid."""
         if self.ok:
             n = 0 if self.frame is None else len(self.frame)
-            return f"{self.path}: valid {self.dataset} file ({n} rows)"
+            cells = sum(self.suppressed.values())
+            hidden = f"; {cells} cells suppressed at source, read as missing" if cells else ""
+            return f"{self.path}: valid {self.dataset} file ({n} rows{hidden})"
         count = len(self.failures)
         lines = [
             f"{self.path}: {count} problem{'s' if count != 1 else ''} against the data dictionary "
@@ -98,6 +110,31 @@ def _header_failures(raw: pd.DataFrame, ds: Dataset) -> list[Failure]:
     extra = [c for c in dict.fromkeys(raw.columns) if c not in ds.field_names]
     out += [failure(f"unexpected column: not in the {ds.name} data dictionary", column=c) for c in extra]
     return out
+
+
+def suppressed_cells(cells: pd.Series, field: Field, ds: Dataset) -> pd.Series:
+    """Mask of the raw cells of `field` that hold one of the dataset's suppression markers (never
+    for a field that is not numeric: a `*` in a code or a date is not a suppressed figure)."""
+    if field.type not in NUMERIC_TYPES or not ds.suppression_markers:
+        return pd.Series(False, index=cells.index)
+    markers = set(ds.suppression_markers)
+    return cells.map(lambda v: isinstance(v, str) and v.strip() in markers).astype(bool)
+
+
+def _type_rule(field: Field, ds: Dataset, value: object) -> str:
+    """The rule a cell broke; for text in a numeric field of a dataset with suppression markers,
+    the markers it could have been."""
+    rule = TYPE_RULES[field.type]
+    try:
+        float(str(value))
+    except ValueError:
+        text = True
+    else:
+        text = False  # a number of the wrong kind (1.5 for a whole number): the markers are beside the point
+    if text and field.type in NUMERIC_TYPES and ds.suppression_markers:
+        shown = ", ".join(repr(m) for m in ds.suppression_markers)
+        rule += f" (nor a suppression marker the data dictionary declares for {ds.name}: {shown})"
+    return rule
 
 
 def _show(value: object) -> str | None:
@@ -150,24 +187,35 @@ def validate_file(
         failures = [failure("no such file")]
         return ValidationReport(path, dataset, _report_frame(path, failures, ds))
     raw, failures = read_raw(path, len(ds.required_columns))
-    typed = None
+    typed, suppressed = None, {}
     if raw is not None:
         failures += _header_failures(raw, ds)
         raw = raw.loc[:, ~raw.columns.duplicated()]
         known = [f for f in ds.fields if f.name in raw.columns]
-        columns, bad_cells = {}, set()
+        columns, bad_cells, flags = {}, set(), {}
         for f in known:
-            columns[f.name], bad = parse_column(raw[f.name], f.type)
+            hidden = suppressed_cells(raw[f.name], f, ds)
+            columns[f.name], bad = parse_column(raw[f.name].where(~hidden, None), f.type)
             for i in bad[bad].index:
-                failures.append(failure(TYPE_RULES[f.type], int(i) + 1, f.name, raw.at[i, f.name]))
+                cell = raw.at[i, f.name]
+                failures.append(failure(_type_rule(f, ds, cell), int(i) + 1, f.name, cell))
                 bad_cells.add((int(i) + 1, f.name))
+            if hidden.any():
+                flags[f"{f.name}_suppressed"] = hidden
+                if not f.nullable:
+                    for i in hidden[hidden].index:
+                        failures.append(failure("suppressed at source, but the field may not be missing",
+                                                int(i) + 1, f.name, raw.at[i, f.name]))
+                        bad_cells.add((int(i) + 1, f.name))
         typed = pd.DataFrame(columns, index=raw.index)
         failures += [
             fail for fail in _pandera_failures(typed, ds, d) if (fail["row"], fail["column"]) not in bad_cells
         ]
         failures += apply_rules(typed, ds.rules, d)
+        suppressed = {name.removesuffix("_suppressed"): int(flag.sum()) for name, flag in flags.items()}
+        typed = typed.assign(**flags)
     report = _report_frame(path, failures, ds)
-    return ValidationReport(path, dataset, report, typed if report.empty else None)
+    return ValidationReport(path, dataset, report, typed if report.empty else None, suppressed)
 
 
 def load(path: str | Path, dataset: str, *, dictionary: DataDictionary | None = None) -> pd.DataFrame:
@@ -175,8 +223,9 @@ def load(path: str | Path, dataset: str, *, dictionary: DataDictionary | None = 
 
     Raises `DataValidationError` listing every failure (its `.report` is the tidy failures
     frame). The returned frame carries `attrs`: `identifying_columns` (columns that identify a
-    person: never show them), `source_file`, `dataset` and `synthetic` (True when the file's
-    `synthetic` column is present and true on every row).
+    person: never show them), `source_file`, `dataset`, `synthetic` (True when the file's
+    `synthetic` column is present and true on every row) and `suppressed` (cells suppressed at
+    source, by column; each such column has its `<column>_suppressed` flag).
     """
     report = validate_file(path, dataset, dictionary=dictionary)
     if not report.ok:
@@ -189,4 +238,5 @@ def load(path: str | Path, dataset: str, *, dictionary: DataDictionary | None = 
     frame.attrs["source_file"] = str(path)
     frame.attrs["dataset"] = dataset
     frame.attrs["synthetic"] = bool("synthetic" in frame.columns and frame["synthetic"].all())
+    frame.attrs["suppressed"] = dict(report.suppressed)
     return frame

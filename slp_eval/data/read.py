@@ -104,6 +104,38 @@ def _read_excel(path: Path, data: bytes) -> tuple[pd.DataFrame | None, list[Fail
     return frame.astype(object).where(frame.notna(), None), []
 
 
+def read_header(path: Path) -> list[str] | None:
+    """The column names of a data file, read from its header only (CSV: the first record;
+    Parquet: the schema in the footer; Excel: the first row of the first sheet), never the rows.
+
+    None when the header cannot be read (unknown type, not that format, not UTF-8, empty):
+    loading the file reports why, with the rule.
+    """
+    kind = SUFFIXES.get(path.suffix.lower())
+    try:
+        if kind == "csv":
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                # the first record, which may span lines when a quoted name holds a line break
+                header = next((row for row in csv.reader(handle) if row), None)
+            return header
+        if kind == "parquet":
+            import pyarrow.parquet as pq  # only for Parquet files
+
+            return [str(name) for name in pq.read_schema(path).names]
+        if kind == "excel":
+            from openpyxl import load_workbook  # only for Excel files
+
+            book = load_workbook(path, read_only=True, data_only=True)
+            try:
+                first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ())
+            finally:
+                book.close()
+            return [str(name) for name in first if name is not None]
+    except Exception:  # pyarrow and openpyxl raise many types; the loader reports why, with the rule
+        return None
+    return None
+
+
 def read_raw(path: Path, expected_columns: int) -> tuple[pd.DataFrame | None, list[Failure]]:
     """Read `path` by its extension after checking its content is that format.
 

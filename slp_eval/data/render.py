@@ -26,6 +26,12 @@ def _allowed(field: Field, d: DataDictionary) -> str:
 
 def _dataset(ds: Dataset, d: DataDictionary) -> list[str]:
     lines = [f"## Dataset `{ds.name}`: {ds.title}", "", ds.description.strip(), "", f"Grain: {ds.grain}", ""]
+    if ds.suppression_markers:
+        markers = ", ".join(f"`{m}`" for m in ds.suppression_markers)
+        lines += [f"Suppression markers: {markers} in a numeric field is a figure suppressed at source: "
+                  "read as missing and flagged in `<field>_suppressed`, never imputed.", ""]
+    else:
+        lines += ["Suppression markers: none (a marker such as `*` in a numeric field is an error).", ""]
     lines += [
         "| Field | Type | Unit | Required | Nullable | Unique | Allowed values or range | "
         "Identifies a person | National source | Description |",

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from slp_eval.errors import ModelInputError, ParameterError
+from slp_eval.its.timeindex import TimeIndex
 
 FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "negbin", "binomial")
 ERRORS: tuple[str, ...] = ("ols", "newey-west", "ar", "arima")
@@ -183,3 +184,35 @@ def check_ar_length(errors: str, order: int, rows_per_unit: Sequence[int], k: in
             f"order + 1); the fit has {n} rows"
             + (f", the shortest series {min(rows_per_unit)}" if len(rows_per_unit) > 1 else "")
             + " (use a lower maxlags or errors='ols')")
+
+
+def check_one_series(data: pd.DataFrame, index: TimeIndex, positions: np.ndarray,
+                     used: Iterable[str | None], unit: object | None = None) -> None:
+    """Raise when a period repeats because the rows hold several series stacked (several measures
+    or units in one long file), naming the period, how often it appears and the column(s) that tell
+    the series apart: text columns not used by the model whose values differ within that period.
+
+    A repeat with no such column is left to `check_order`, which reports it as a duplicate.
+    """
+    ordinals = index.ordinals[positions]
+    values, counts = np.unique(ordinals, return_counts=True)
+    if not (counts > 1).any():
+        return
+    first = int(np.flatnonzero(counts > 1)[0])
+    period, times = int(values[first]), int(counts[first])
+    rows = data.iloc[positions[ordinals == period]]
+    skip = {c for c in used if c is not None}
+    telling = [
+        column for column in data.columns
+        if column not in skip and not pd.api.types.is_numeric_dtype(data[column].dtype)
+        and rows[column].nunique(dropna=False) > 1
+    ]
+    if not telling:
+        return
+    within = data.iloc[positions]
+    counted = [f"column {c!r} has {within[c].nunique(dropna=False)} values" for c in telling[:3]]
+    where = f" for unit {unit!r}" if unit is not None else ""
+    raise ModelInputError(
+        f"column '{index.column}': period {index.label(period)} appears {times} times{where}: the "
+        f"file holds several series ({', '.join(counted)}); filter to one or name group/treated "
+        "(rule: one row per period in each series)")

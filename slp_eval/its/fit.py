@@ -98,11 +98,13 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
     # Model order: treated unit first, then controls in order of appearance; time order within.
     if units is None:
         order = np.arange(len(data))
+        checks.check_one_series(data, index, order, columns.values())
         check_order(index, order, data.index)
     else:
         blocks = []
         for unit in dict.fromkeys([treated, *units.tolist()]):
             rows = np.flatnonzero(units == unit)
+            checks.check_one_series(data, index, rows, columns.values(), unit=unit)
             check_order(index, rows, data.index, unit=unit)
             blocks.append(rows)
         order = np.concatenate(blocks)

@@ -1,7 +1,9 @@
 """Parameter files: YAML validated by one pydantic model per analysis kind.
 
 `load_params(path)` reads a file and reports every problem in it at once (file, field path, what
-was expected, what was found) as a single `ParameterError`; nothing is run or written.
+was expected, what was found) as a single `ParameterError`; nothing is run or written. Once the
+file itself is valid, every column it names (`slp_eval.params.columns.COLUMN_PARAMETERS`) is
+checked against the header of its data file, read without the rows.
 """
 
 import codecs
@@ -17,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from slp_eval.errors import ParameterError
 from slp_eval.params.base import AnalysisParams, DataSource
+from slp_eval.params.columns import column_problems
 from slp_eval.params.strict_yaml import read_yaml
 
 #: Analysis kind -> (model "module:Class", notebook file in notebooks/).
@@ -248,6 +251,18 @@ def _identifier_problems(params: BaseModel) -> list[str]:
     ]
 
 
+def _header_problems(params: BaseModel) -> list[str]:
+    """Columns named by the parameters that the data file's header lacks (the header only is read;
+    a header that cannot be read is left to the loader, which names the rule)."""
+    source = getattr(params, "data", None)
+    if not isinstance(source, DataSource):
+        return []
+    from slp_eval.data.read import read_header
+
+    header = read_header(source.path)
+    return [] if header is None else column_problems(params, source.path, header)
+
+
 def validate_params(
     data: Mapping[str, Any],
     *,
@@ -283,6 +298,8 @@ def validate_params(
         found += [f"{where}: {problem}" for where, path in _data_files(params)
                   if (problem := _unreadable(path))]
         found += _identifier_problems(params)
+        if not found:
+            found += _header_problems(params)
         if not found:
             return params
     raise _refuse(source, found)

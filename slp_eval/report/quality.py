@@ -6,7 +6,7 @@ complete records by month, invalid values by column and rule, and coverage of a 
 (e.g. the 12 south London boroughs) including codes with no record at all.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class QualityProfile:
     coverage: pd.DataFrame  # code, label, records, percent
     coverage_column: str | None
     date_column: str | None
+    suppressed: dict[str, int] = field(default_factory=dict)  # cells suppressed at source, by column
 
     @property
     def ok(self) -> bool:
@@ -96,6 +97,10 @@ class QualityProfile:
             else f"{_count(cells, rule)} value{'s' if cells != 1 else ''} in "
             f"{self.invalid['column'].nunique()} column(s) break the data dictionary."
         )
+        hidden = sum(self.suppressed.values())
+        if hidden:
+            text.append(f"{_count(hidden, rule)} cells suppressed at source (in "
+                        f"{', '.join(f'`{c}`' for c in self.suppressed)}): read as missing, not imputed.")
         if self.coverage_column is not None:
             missing = self.coverage[self.coverage["records"] == 0]
             text.append(
@@ -156,6 +161,7 @@ class QualityProfile:
             "coverage": coverage.to_dict(orient="records"),
             "date_column": self.date_column,
             "months": len(self.by_month),
+            "suppressed_cells": {c: _cell(n, rule) for c, n in self.suppressed.items()},
         }
 
 
@@ -268,7 +274,7 @@ def profile(
         coverage["records"] = [int(counts.get(code, 0)) for code in codes]
         coverage["percent"] = 100.0 * coverage["records"] / rows if rows else 0.0
     return QualityProfile(report.path, report.dataset, rows, fields, by_month, invalid, coverage,
-                          coverage_column, date_column)
+                          coverage_column, date_column, dict(report.suppressed))
 
 
 def limitations(profile: QualityProfile, *, threshold: float = 95.0,
