@@ -25,6 +25,7 @@ from slp_eval.its.checks import MIN_SEGMENT_POINTS
 from slp_eval.its.fit import fit_its
 from slp_eval.its.result import ITSResult
 from slp_eval.its.serialize import records
+from slp_eval.its.shifts import fit_interruption_sets
 
 _COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
 
@@ -32,13 +33,17 @@ _COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_val
 def _effect_rows(result: ITSResult, position: int) -> pd.DataFrame:
     """The level/trend-change estimates of the interruption at `position`, generic term names."""
     k = next(k for k in result.interruptions if k.position == position)
-    prefix = "group:" if result.controlled else ""
+    return _table_rows(result.coefficients, k.label, "group:" if result.controlled else "")
+
+
+def _table_rows(table: pd.DataFrame, label: str, prefix: str = "") -> pd.DataFrame:
+    """The level/trend-change rows of the interruption labelled `label` in a coefficient table."""
     rows = []
     for generic in ("level_change", "trend_change"):
-        term = f"{prefix}{generic}[{k.label}]"
-        if term in result.coefficients.index:
-            row = result.coefficients.loc[term]
-            rows.append({"period": k.label, "term": prefix + generic,
+        term = f"{prefix}{generic}[{label}]"
+        if term in table.index:
+            row = table.loc[term]
+            rows.append({"period": label, "term": prefix + generic,
                          **{c: float(row[c]) for c in _COLUMNS[2:]}})
     return pd.DataFrame(rows, columns=_COLUMNS)
 
@@ -167,11 +172,14 @@ def placebo_test(data: pd.DataFrame, *, outcome: str, time: str, interruptions: 
             candidates = [candidates[i] for i in picks]
     ordinals = real.index.ordinals
     pre = data[ordinals < origin + first.position]
+    # one outcome, one design per placebo date: fitted together where the algebra allows
+    values = [real.index.value(origin + position) for position in candidates]
+    tables = fit_interruption_sets(pre, values, outcome=outcome, time=time, **model_args)
     placebo_rows = []
-    for position in candidates:
-        value = real.index.value(origin + position)
-        fit = fit_its(pre, outcome=outcome, time=time, interruptions=value, **model_args)
-        placebo_rows.append(_effect_rows(fit, position))
+    for value, table in zip(values, tables, strict=True):
+        if isinstance(table, Exception):
+            raise table
+        placebo_rows.append(_table_rows(table, str(value), "group:" if real.controlled else ""))
     placebos = pd.concat(placebo_rows, ignore_index=True)
     actual = _effect_rows(real, first.position)
     tests = []
@@ -201,18 +209,20 @@ def break_date_sensitivity(data: pd.DataFrame, *, outcome: str, time: str, inter
     values = list(real.spec.interruption_values)
     which = [k.label for k in real.interruptions].index(moved.label)
     origin = int(real.series.ordinal.min())
+    shifts = list(range(-window, window + 1))
+    trials = [[*values[:which], real.index.value(origin + moved.position + shift),
+               *values[which + 1:]] for shift in shifts]
+    # one outcome, one design per date: fitted together where the algebra allows
+    tables = fit_interruption_sets(data, trials, known={window: real.coefficients},
+                                   outcome=outcome, time=time, **model_args)
     frames = []
-    for shift in range(-window, window + 1):
-        value = real.index.value(origin + moved.position + shift)
-        trial = [*values[:which], value, *values[which + 1:]]
-        try:
-            fit = (real if shift == 0 else
-                   fit_its(data, outcome=outcome, time=time, interruptions=trial, **model_args))
-        except (ModelInputError, ParameterError) as err:
+    for shift, trial, table in zip(shifts, trials, tables, strict=True):
+        if isinstance(table, Exception):
             raise ModelInputError(f"break date shifted by {shift:+d} periods "
                                   f"({real.index.label(origin + moved.position + shift)}): "
-                                  f"{err} (rule: narrow the window)") from None
-        rows = _effect_rows(fit, moved.position + shift)
+                                  f"{table} (rule: narrow the window)") from None
+        label = moved.label if shift == 0 else str(trial[which])
+        rows = _table_rows(table, label, "group:" if real.controlled else "")
         rows.insert(0, "shift", shift)
         rows.insert(1, "chosen", shift == 0)
         frames.append(rows)
