@@ -19,6 +19,19 @@ response at a time: 10,000 statsmodels fits take about a minute, these products 
 a second. The first series of every shared design is also fitted by `fit_its`; its batched
 numbers must equal `fit_its`'s (relative 1e-8) or the whole design falls back to the loop.
 
+REML AR(1) (errors="ar", the default for gaussian) has no batched path yet. The algebra
+allows one for series sharing X: the profile l_R(rho) of every series comes from the same
+lagged cross products of X plus each series' own cross products with its OLS residual
+(`reml.Gram`), so the grid and the refinement over rho can run for all series at once, and for
+AR(1) on consecutive periods R^-1 is tridiagonal in closed form, which gives the Kenward-Roger
+pieces P_i and Q_ij without per-series banded solves. What stops it being equal to `fit_its` to
+1e-8: `fit_its` refines rho by scipy's bounded Brent per series (a vectorised search lands on
+the same optimum only to its 1e-10 tolerance) and takes the REML information for the
+Kenward-Roger df from central second differences with step 1e-4, whose rounding error (about
+1e-7 relative) a different evaluation order of the same likelihood reproduces only to that
+level. A batched path therefore needs `fit_its` itself to move to the analytic information
+first; until then these groups are fitted one at a time.
+
 Everything else is fitted by calling `fit_its` on each group (status "fitted (per group)", with
 the reason in `reason`): other families and error structures (including REML AR(p)), Newey-West
 with `maxlags=None` (the lag is chosen per series), comparison series, covariates, groups with
