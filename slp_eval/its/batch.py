@@ -27,8 +27,9 @@ AR(1) on consecutive periods R^-1 is tridiagonal in closed form, which gives the
 pieces P_i and Q_ij without per-series banded solves. What stops it being equal to `fit_its` to
 1e-8: `fit_its` refines rho by scipy's bounded Brent per series (a vectorised search lands on
 the same optimum only to its 1e-10 tolerance) and takes the REML information for the
-Kenward-Roger df from central second differences with step 1e-4, whose rounding error (about
-1e-7 relative) a different evaluation order of the same likelihood reproduces only to that
+Kenward-Roger df from central second differences with step 1e-4, whose rounding error is
+1e-8 to 1e-7 relative (measured on 120 points: moving theta by 1e-13 relative moves the
+information by 3e-8), so any other evaluation of the same likelihood agrees only to that
 level. A batched path therefore needs `fit_its` itself to move to the analytic information
 first; until then these groups are fitted one at a time.
 
