@@ -34,17 +34,19 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy.signal import lfilter
 
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.its import fit_its
 from slp_eval.its.batch import batched_gaussian
 from slp_eval.results import to_jsonable
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
+    from matplotlib.figure import Figure
 
 #: Outcome families `simulate_its_series` can draw.
 SIMULATED_FAMILIES: tuple[str, ...] = ("gaussian", "poisson")
@@ -315,6 +317,8 @@ class CoverageResult:
 
     def plot(self) -> Figure:
         """Coverage per term with 95% Monte Carlo error bars and the nominal level."""
+        from matplotlib.figure import Figure
+
         table = self.to_frame()
         fig = Figure(figsize=(5, 3), layout="constrained")
         ax = fig.subplots()
@@ -376,6 +380,8 @@ class PowerResult:
     def plot(self, term: str = "level_change") -> Figure:
         """Power curve for one term: power against the effect size, one line per design length
         (or against the number of post periods when a single effect size was simulated)."""
+        from matplotlib.figure import Figure
+
         if term not in EFFECT_TERMS:
             raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, EFFECT_TERMS))}")
         table = self.to_frame()

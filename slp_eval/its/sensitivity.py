@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.its.checks import MIN_SEGMENT_POINTS
@@ -26,6 +25,9 @@ from slp_eval.its.fit import fit_its
 from slp_eval.its.result import ITSResult
 from slp_eval.its.serialize import records
 from slp_eval.its.shifts import fit_interruption_sets
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
+    from matplotlib.figure import Figure
 
 _COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
 
