@@ -35,19 +35,22 @@ _COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_val
 def _effect_rows(result: ITSResult, position: int) -> pd.DataFrame:
     """The level/trend-change estimates of the interruption at `position`, generic term names."""
     k = next(k for k in result.interruptions if k.position == position)
-    return _table_rows(result.coefficients, k.label, "group:" if result.controlled else "")
+    rows = _table_rows(result.coefficients, k.label, "group:" if result.controlled else "")
+    return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-def _table_rows(table: pd.DataFrame, label: str, prefix: str = "") -> pd.DataFrame:
+def _table_rows(table: pd.DataFrame, label: str, prefix: str = "") -> list[dict[str, Any]]:
     """The level/trend-change rows of the interruption labelled `label` in a coefficient table."""
+    terms = table.index.tolist()
+    values = table[_COLUMNS[2:]].to_numpy(dtype=float)
     rows = []
     for generic in ("level_change", "trend_change"):
         term = f"{prefix}{generic}[{label}]"
-        if term in table.index:
-            row = table.loc[term]
+        if term in terms:
+            numbers = values[terms.index(term)]
             rows.append({"period": label, "term": prefix + generic,
-                         **{c: float(row[c]) for c in _COLUMNS[2:]}})
-    return pd.DataFrame(rows, columns=_COLUMNS)
+                         **{c: float(v) for c, v in zip(_COLUMNS[2:], numbers, strict=True)}})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -181,8 +184,8 @@ def placebo_test(data: pd.DataFrame, *, outcome: str, time: str, interruptions: 
     for value, table in zip(values, tables, strict=True):
         if isinstance(table, Exception):
             raise table
-        placebo_rows.append(_table_rows(table, str(value), "group:" if real.controlled else ""))
-    placebos = pd.concat(placebo_rows, ignore_index=True)
+        placebo_rows.extend(_table_rows(table, str(value), "group:" if real.controlled else ""))
+    placebos = pd.DataFrame(placebo_rows, columns=_COLUMNS)
     actual = _effect_rows(real, first.position)
     tests = []
     for _, row in actual.iterrows():
@@ -217,16 +220,14 @@ def break_date_sensitivity(data: pd.DataFrame, *, outcome: str, time: str, inter
     # one outcome, one design per date: fitted together where the algebra allows
     tables = fit_interruption_sets(data, trials, known={window: real.coefficients},
                                    outcome=outcome, time=time, **model_args)
-    frames = []
+    rows = []
     for shift, trial, table in zip(shifts, trials, tables, strict=True):
         if isinstance(table, Exception):
             raise ModelInputError(f"break date shifted by {shift:+d} periods "
                                   f"({real.index.label(origin + moved.position + shift)}): "
                                   f"{table} (rule: narrow the window)") from None
         label = moved.label if shift == 0 else str(trial[which])
-        rows = _table_rows(table, label, "group:" if real.controlled else "")
-        rows.insert(0, "shift", shift)
-        rows.insert(1, "chosen", shift == 0)
-        frames.append(rows)
-    return BreakDateResult(pd.concat(frames, ignore_index=True))
+        rows.extend({"shift": shift, "chosen": shift == 0, **row}
+                    for row in _table_rows(table, label, "group:" if real.controlled else ""))
+    return BreakDateResult(pd.DataFrame(rows, columns=["shift", "chosen", *_COLUMNS]))
 

@@ -42,7 +42,7 @@ def _fit_one(data: pd.DataFrame, dates: Any, arguments: dict[str, Any]) -> Outco
         return err
 
 
-def _design(base: Prepared, dates: Any, arguments: dict[str, Any]
+def _design(base: Prepared, month: np.ndarray | None, dates: Any, arguments: dict[str, Any]
             ) -> tuple[np.ndarray, pd.DataFrame] | None:
     """(rows in the fit, design of every row) for `dates`; None when a rule may be broken
     (then `fit_its` is asked, for its own error)."""
@@ -65,7 +65,6 @@ def _design(base: Prepared, dates: Any, arguments: dict[str, Any]
         checks.check_not_constant(arguments["outcome"], np.where(in_fit, series.observed, np.nan))
     except SlpEvalError:
         return None
-    month = index.month_of_year() if index.frequency == "monthly" else None
     design = build_design(t, interruptions=parsed, impact=arguments["impact"], month=month,
                           seasonality=arguments["seasonality"], index=series.rows)
     if np.linalg.matrix_rank(design.to_numpy()[in_fit]) < design.shape[1]:
@@ -98,12 +97,13 @@ def fit_interruption_sets(data: pd.DataFrame, sets: Sequence[Any], *,
             out[i] = err
     if base is None:
         return [out[i] for i in range(len(sets))]
+    month = base.index.month_of_year() if base.index.frequency == "monthly" else None
     batches: dict[bytes, list[tuple[int, pd.DataFrame]]] = {}
     masks: dict[bytes, np.ndarray] = {}
     for i, dates in enumerate(sets):
         if i in out:
             continue
-        built = _design(base, dates, arguments)
+        built = _design(base, month, dates, arguments)
         if built is None:
             out[i] = _fit_one(data, dates, arguments)
             continue
