@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def test_a_by_parameter_file_fits_draws_and_pools_every_unit(tmp_path, capsys):
                                            "Pooled (Paule-Mandel)"]
     figure = result.plot()
     assert len(figure.axes) >= 2
+    block = json.loads(json.dumps(result.to_dict()))
+    assert [row["unit"] for row in block["units"]] == TRUSTS and len(block["pooled"]) == 4
     # DerSimonian-Laird by the textbook formulas (DerSimonian & Laird 1986), written here
     table = result.pooled_table().set_index(["term", "method"])
     for term in ("level_change[2016-04]", "trend_change[2016-04]"):
