@@ -76,6 +76,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/fit_bench.py
 	$(BIN)/python benchmarks/its_many_bench.py
+	$(BIN)/python benchmarks/sensitivity_power_bench.py
+	$(BIN)/python benchmarks/import_bench.py
 	$(BIN)/python benchmarks/aggregate_bench.py
 	$(BIN)/python benchmarks/coverage.py --quick
 

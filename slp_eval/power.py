@@ -19,6 +19,12 @@ counts). The AR(1) errors start in their stationary distribution.
 Every replication draws from its own child of ``numpy.random.SeedSequence(seed)``, so results do
 not depend on the number of worker processes; `its_power` reuses the same replication seeds in
 every design (common random numbers), which keeps power curves smooth in effect size.
+
+The replications of one design share its design matrix, so for the gaussian family with
+errors "ols" or "newey-west" with a fixed `maxlags` they are fitted in one pass of
+`slp_eval.its.batch.batched_gaussian` (equal to `fit_its` per series; the first replication is
+checked against `fit_its` and the design falls back to the loop if they differ). Other error
+models (including the default REML "ar") and families fit one replication at a time.
 """
 
 from __future__ import annotations
@@ -28,16 +34,19 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy.signal import lfilter
 
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.its import fit_its
+from slp_eval.its.batch import batched_gaussian
 from slp_eval.results import to_jsonable
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
+    from matplotlib.figure import Figure
 
 #: Outcome families `simulate_its_series` can draw.
 SIMULATED_FAMILIES: tuple[str, ...] = ("gaussian", "poisson")
@@ -109,22 +118,33 @@ def simulate_its_series(
         ("intercept", intercept), ("trend", trend), ("level_change", level_change),
         ("trend_change", trend_change), ("sigma", sigma), ("rho", rho))}
     _check_design(family, values["sigma"], values["rho"])
-    rng = np.random.default_rng(_check_seed(seed))
     n = n_pre + n_post
     t = np.arange(n, dtype=float)
     post = (t >= n_pre).astype(float)
-    linear = (values["intercept"] + values["trend"] * t + values["level_change"] * post
-              + values["trend_change"] * (t - n_pre) * post)
-    innovations = rng.normal(0.0, values["sigma"], n)
-    innovations[0] /= math.sqrt(1.0 - values["rho"] ** 2)
-    noise = lfilter([1.0], [1.0, -values["rho"]], innovations)
-    if family == "gaussian":
-        expected, outcome = linear, linear + noise
-    else:
-        expected = np.exp(linear)
-        outcome = rng.poisson(np.exp(linear + noise)).astype(np.int64)
+    expected, outcome = _draw(n_pre, n_post, seeds=[_check_seed(seed)], family=family,
+                              **values)
     return pd.DataFrame({"period": np.arange(1, n + 1), "t": t.astype(np.int64),
-                         "post": post.astype(np.int64), "expected": expected, "outcome": outcome})
+                         "post": post.astype(np.int64), "expected": expected, "outcome": outcome[:, 0]})
+
+
+def _draw(n_pre: int, n_post: int, *, seeds: Sequence[np.random.SeedSequence], intercept: float,
+          trend: float, level_change: float, trend_change: float, sigma: float, rho: float,
+          family: str) -> tuple[np.ndarray, np.ndarray]:
+    """The expected values (n) and one simulated outcome per seed (n x len(seeds)), each column
+    drawn from its own generator exactly as `simulate_its_series` draws it."""
+    n = n_pre + n_post
+    t = np.arange(n, dtype=float)
+    post = (t >= n_pre).astype(float)
+    linear = intercept + trend * t + level_change * post + trend_change * (t - n_pre) * post
+    rngs = [np.random.default_rng(seed) for seed in seeds]
+    innovations = np.column_stack([rng.normal(0.0, sigma, n) for rng in rngs])
+    innovations[0] /= math.sqrt(1.0 - rho**2)
+    noise = lfilter([1.0], [1.0, -rho], innovations, axis=0)
+    if family == "gaussian":
+        return linear, linear[:, None] + noise
+    mean = np.exp(linear[:, None] + noise)
+    counts = np.column_stack([rng.poisson(mean[:, j]) for j, rng in enumerate(rngs)])
+    return np.exp(linear), counts.astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -163,6 +183,34 @@ def _fit_one(design: _Design, seed: np.random.SeedSequence) -> list[float]:
             for term in EFFECT_TERMS for column in _FIT_COLUMNS]
 
 
+def _fit_batched(design: _Design, seeds: Sequence[np.random.SeedSequence]) -> np.ndarray | None:
+    """The rows `_fit_one` gives for every seed, from one pass over the shared design (gaussian
+    family with errors "ols", or "newey-west" with a fixed lag; `slp_eval.its.batch`); None
+    when there is no batched path or the first replication's batched numbers differ from
+    `fit_its`'s (relative 1e-8)."""
+    if design.family != "gaussian" or not (
+            design.errors == "ols" or (design.errors == "newey-west" and design.maxlags is not None)):
+        return None
+    _, outcomes = _draw(design.n_pre, design.n_post, seeds=seeds, intercept=design.intercept,
+                        trend=design.trend, level_change=design.level_change,
+                        trend_change=design.trend_change, sigma=design.sigma, rho=design.rho,
+                        family=design.family)
+    n = design.n_pre + design.n_post
+    interruption = design.n_pre + 1
+    template = fit_its(pd.DataFrame({"period": np.arange(1, n + 1), "outcome": outcomes[:, 0]}),
+                       outcome="outcome", time="period", interruptions=[interruption],
+                       impact="level+trend", family="gaussian", errors=design.errors,
+                       maxlags=design.maxlags, alpha=design.alpha)
+    numbers = batched_gaussian(template.design.to_numpy(dtype=float), outcomes,
+                               errors=design.errors, maxlags=design.maxlags, alpha=design.alpha)
+    table = template.coefficients
+    if not all(np.allclose(numbers[c][:, 0], table[c].to_numpy(dtype=float), rtol=1e-8, atol=0.0)
+               for c in table.columns):
+        return None
+    rows = [table.index.get_loc(f"{term}[{interruption}]") for term in EFFECT_TERMS]
+    return np.column_stack([numbers[column][row] for row in rows for column in _FIT_COLUMNS])
+
+
 def _fit_chunk(design: _Design, seeds: Sequence[np.random.SeedSequence]) -> list[list[float]]:
     return [_fit_one(design, s) for s in seeds]
 
@@ -170,7 +218,8 @@ def _fit_chunk(design: _Design, seeds: Sequence[np.random.SeedSequence]) -> list
 def _replicate(designs: Sequence[_Design], n_sim: int, seed: np.random.SeedSequence,
                n_workers: int) -> pd.DataFrame:
     """Fit every design on the same n_sim replication seeds; one row per design, replication
-    and term."""
+    and term. Designs with a batched path (`_fit_batched`) are fitted in one pass, the others
+    one replication at a time."""
     seeds = seed.spawn(n_sim)
     chunks = [seeds[i::n_workers] for i in range(n_workers)]
     order = [np.arange(n_sim)[i::n_workers] for i in range(n_workers)]
@@ -178,13 +227,15 @@ def _replicate(designs: Sequence[_Design], n_sim: int, seed: np.random.SeedSeque
     executor = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
     try:
         for d, design in enumerate(designs):
-            if executor is None:
-                results = [_fit_chunk(design, chunks[0])]
-            else:
-                results = list(executor.map(_fit_chunk, [design] * n_workers, chunks))
-            values = np.full((n_sim, len(EFFECT_TERMS) * len(_FIT_COLUMNS)), np.nan)
-            for positions, block in zip(order, results, strict=True):
-                values[positions] = np.asarray(block, dtype=float)
+            values = _fit_batched(design, seeds)
+            if values is None:  # one fit_its per replication, spread over the workers
+                if executor is None:
+                    results = [_fit_chunk(design, chunks[0])]
+                else:
+                    results = list(executor.map(_fit_chunk, [design] * n_workers, chunks))
+                values = np.full((n_sim, len(EFFECT_TERMS) * len(_FIT_COLUMNS)), np.nan)
+                for positions, block in zip(order, results, strict=True):
+                    values[positions] = np.asarray(block, dtype=float)
             for k, term in enumerate(EFFECT_TERMS):
                 part = values[:, k * len(_FIT_COLUMNS):(k + 1) * len(_FIT_COLUMNS)]
                 frame = pd.DataFrame(part, columns=list(_FIT_COLUMNS))
@@ -266,6 +317,8 @@ class CoverageResult:
 
     def plot(self) -> Figure:
         """Coverage per term with 95% Monte Carlo error bars and the nominal level."""
+        from matplotlib.figure import Figure
+
         table = self.to_frame()
         fig = Figure(figsize=(5, 3), layout="constrained")
         ax = fig.subplots()
@@ -327,6 +380,8 @@ class PowerResult:
     def plot(self, term: str = "level_change") -> Figure:
         """Power curve for one term: power against the effect size, one line per design length
         (or against the number of post periods when a single effect size was simulated)."""
+        from matplotlib.figure import Figure
+
         if term not in EFFECT_TERMS:
             raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, EFFECT_TERMS))}")
         table = self.to_frame()

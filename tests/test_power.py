@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from statsmodels.tsa.stattools import acf
 
 from slp_eval.errors import ParameterError
+from slp_eval.its import fit_its
 from slp_eval.power import interval_coverage, its_power, simulate_its_series
 
 TRUTH = {"intercept": 10.0, "trend": 0.2, "level_change": -3.0, "trend_change": 0.1}
@@ -204,3 +205,32 @@ def test_bad_power_arguments_are_named(kwargs: dict, message: str) -> None:
     args = {"n_pre": 10, "n_post": 10, "level_change": 1.0, "seed": 1} | kwargs
     with pytest.raises(ParameterError, match=re.escape(message)):
         its_power(**args)
+
+
+@pytest.mark.parametrize(("errors", "maxlags"), [("ols", None), ("newey-west", 2)])
+def test_batched_replications_equal_fit_its_one_by_one(errors: str, maxlags: int | None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batched path (one design, many simulated outcomes) against fit_its per replication."""
+    import slp_eval.power
+
+    def no_loop(*args: object) -> None:
+        raise AssertionError("the replications should have been batched")
+
+    monkeypatch.setattr(slp_eval.power, "_fit_one", no_loop)
+    result = its_power(18, [12, 20], level_change=[0.0, 1.5], trend_change=0.1, rho=0.4,
+                             errors=errors, maxlags=maxlags, n_sim=40, seed=13)
+    seeds = np.random.SeedSequence(13).spawn(40)
+    reps = result.replicates
+    for d, design in result.designs.iterrows():
+        for r in (0, 17, 39):
+            frame = simulate_its_series(18, int(design["n_post"]), intercept=0.0, trend=0.0,
+                                        level_change=design["level_change"], trend_change=0.1,
+                                        sigma=1.0, rho=0.4, seed=seeds[r])
+            table = fit_its(frame, outcome="outcome", time="period", interruptions=[19],
+                            errors=errors, maxlags=maxlags).coefficients
+            for term in ("level_change", "trend_change"):
+                mine = reps[(reps["design"] == d) & (reps["replication"] == r)
+                            & (reps["term"] == term)].iloc[0]
+                for column in ("estimate", "std_err", "ci_low", "ci_high", "p_value"):
+                    assert mine[column] == pytest.approx(table.loc[f"{term}[19]", column],
+                                                         rel=1e-8, abs=1e-300)

@@ -11,11 +11,10 @@ treated (single) series.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
@@ -23,6 +22,9 @@ from statsmodels.tsa.stattools import acf
 
 from slp_eval.its.lags import breusch_godfrey
 from slp_eval.its.serialize import plain
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)

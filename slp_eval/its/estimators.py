@@ -22,9 +22,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.sm_exceptions import SpecificationWarning
 
 from slp_eval.errors import ModelInputError
@@ -117,16 +119,16 @@ def _glm(data: FitData, family: str, alpha: float | None = None) -> tuple[Any, s
     (Fisher information of beta), as MASS::glm.nb and sandwich on it."""
     if family == "binomial":
         if data.trials is not None:
-            model = sm.GLM(data.y / data.trials, data.x, family=sm.families.Binomial(),
+            model = GLM(data.y / data.trials, data.x, family=families.Binomial(),
                            var_weights=data.trials)
         else:
-            model = sm.GLM(data.y, data.x, family=sm.families.Binomial())
+            model = GLM(data.y, data.x, family=families.Binomial())
         return model, "X2", True
     if family == "negbin":
-        model = sm.GLM(data.y, data.x, family=sm.families.NegativeBinomial(alpha=alpha),
+        model = GLM(data.y, data.x, family=families.NegativeBinomial(alpha=alpha),
                        offset=data.log_offset)
         return model, None, False
-    model = sm.GLM(data.y, data.x, family=sm.families.Poisson(), offset=data.log_offset)
+    model = GLM(data.y, data.x, family=families.Poisson(), offset=data.log_offset)
     if family == "quasipoisson":
         return model, "X2", True
     return model, None, False
@@ -138,7 +140,7 @@ def _negbin_alpha(data: FitData, extra: dict[str, Any]) -> float:
     # BFGS (statsmodels optimises log(alpha), keeping alpha > 0) from the Poisson fit (IRLS)
     # and a moment estimate of alpha: statsmodels' own start (a Poisson Newton fit capped at 35
     # iterations) can stop short on offset models.
-    poisson = sm.GLM(data.y, data.x, family=sm.families.Poisson(), offset=data.log_offset).fit()
+    poisson = GLM(data.y, data.x, family=families.Poisson(), offset=data.log_offset).fit()
     mu = poisson.mu
     alpha0 = max(1e-4, float(np.mean(((data.y - mu) ** 2 - mu) / mu**2)))
     model = NegativeBinomial(data.y, data.x, offset=data.log_offset)
@@ -200,7 +202,7 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
                         order, None, link, extra)
     # OLS and GLMs: one point fit, then the covariance asked for.
     if family == "gaussian":
-        base = sm.OLS(data.y, data.x)
+        base = OLS(data.y, data.x)
         point = base.fit()
         resid = np.asarray(point.resid)
         scale, use_t = None, True

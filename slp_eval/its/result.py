@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from slp_eval.errors import ParameterError
 from slp_eval.its.design import Interruption, Seasonality, programme_terms
@@ -19,6 +18,9 @@ from slp_eval.its.estimators import Estimate
 from slp_eval.its.lags import lag_bound
 from slp_eval.its.serialize import plain, records
 from slp_eval.its.timeindex import TimeIndex
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.its.checks import MIN_SEGMENT_POINTS
 from slp_eval.its.fit import fit_its
 from slp_eval.its.result import ITSResult
 from slp_eval.its.serialize import records
+from slp_eval.its.shifts import fit_interruption_sets
+
+if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
+    from matplotlib.figure import Figure
 
 _COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
 
@@ -32,15 +35,22 @@ _COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_val
 def _effect_rows(result: ITSResult, position: int) -> pd.DataFrame:
     """The level/trend-change estimates of the interruption at `position`, generic term names."""
     k = next(k for k in result.interruptions if k.position == position)
-    prefix = "group:" if result.controlled else ""
+    rows = _table_rows(result.coefficients, k.label, "group:" if result.controlled else "")
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _table_rows(table: pd.DataFrame, label: str, prefix: str = "") -> list[dict[str, Any]]:
+    """The level/trend-change rows of the interruption labelled `label` in a coefficient table."""
+    terms = table.index.tolist()
+    values = table[_COLUMNS[2:]].to_numpy(dtype=float)
     rows = []
     for generic in ("level_change", "trend_change"):
-        term = f"{prefix}{generic}[{k.label}]"
-        if term in result.coefficients.index:
-            row = result.coefficients.loc[term]
-            rows.append({"period": k.label, "term": prefix + generic,
-                         **{c: float(row[c]) for c in _COLUMNS[2:]}})
-    return pd.DataFrame(rows, columns=_COLUMNS)
+        term = f"{prefix}{generic}[{label}]"
+        if term in terms:
+            numbers = values[terms.index(term)]
+            rows.append({"period": label, "term": prefix + generic,
+                         **{c: float(v) for c, v in zip(_COLUMNS[2:], numbers, strict=True)}})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -167,12 +177,15 @@ def placebo_test(data: pd.DataFrame, *, outcome: str, time: str, interruptions: 
             candidates = [candidates[i] for i in picks]
     ordinals = real.index.ordinals
     pre = data[ordinals < origin + first.position]
+    # one outcome, one design per placebo date: fitted together where the algebra allows
+    values = [real.index.value(origin + position) for position in candidates]
+    tables = fit_interruption_sets(pre, values, outcome=outcome, time=time, **model_args)
     placebo_rows = []
-    for position in candidates:
-        value = real.index.value(origin + position)
-        fit = fit_its(pre, outcome=outcome, time=time, interruptions=value, **model_args)
-        placebo_rows.append(_effect_rows(fit, position))
-    placebos = pd.concat(placebo_rows, ignore_index=True)
+    for value, table in zip(values, tables, strict=True):
+        if isinstance(table, Exception):
+            raise table
+        placebo_rows.extend(_table_rows(table, str(value), "group:" if real.controlled else ""))
+    placebos = pd.DataFrame(placebo_rows, columns=_COLUMNS)
     actual = _effect_rows(real, first.position)
     tests = []
     for _, row in actual.iterrows():
@@ -201,20 +214,20 @@ def break_date_sensitivity(data: pd.DataFrame, *, outcome: str, time: str, inter
     values = list(real.spec.interruption_values)
     which = [k.label for k in real.interruptions].index(moved.label)
     origin = int(real.series.ordinal.min())
-    frames = []
-    for shift in range(-window, window + 1):
-        value = real.index.value(origin + moved.position + shift)
-        trial = [*values[:which], value, *values[which + 1:]]
-        try:
-            fit = (real if shift == 0 else
-                   fit_its(data, outcome=outcome, time=time, interruptions=trial, **model_args))
-        except (ModelInputError, ParameterError) as err:
+    shifts = list(range(-window, window + 1))
+    trials = [[*values[:which], real.index.value(origin + moved.position + shift),
+               *values[which + 1:]] for shift in shifts]
+    # one outcome, one design per date: fitted together where the algebra allows
+    tables = fit_interruption_sets(data, trials, known={window: real.coefficients},
+                                   outcome=outcome, time=time, **model_args)
+    rows = []
+    for shift, trial, table in zip(shifts, trials, tables, strict=True):
+        if isinstance(table, Exception):
             raise ModelInputError(f"break date shifted by {shift:+d} periods "
                                   f"({real.index.label(origin + moved.position + shift)}): "
-                                  f"{err} (rule: narrow the window)") from None
-        rows = _effect_rows(fit, moved.position + shift)
-        rows.insert(0, "shift", shift)
-        rows.insert(1, "chosen", shift == 0)
-        frames.append(rows)
-    return BreakDateResult(pd.concat(frames, ignore_index=True))
+                                  f"{table} (rule: narrow the window)") from None
+        label = moved.label if shift == 0 else str(trial[which])
+        rows.extend({"shift": shift, "chosen": shift == 0, **row}
+                    for row in _table_rows(table, label, "group:" if real.controlled else ""))
+    return BreakDateResult(pd.DataFrame(rows, columns=["shift", "chosen", *_COLUMNS]))
 

@@ -87,6 +87,11 @@ class ITSParams(AnalysisParams):
     trials: str | None = Field(None, description="Denominator column for the binomial family.")
     group: str | None = Field(None, description="Unit column for a comparison (controlled) ITS.")
     treated: str | int | None = Field(None, description="The treated unit's value in `group`.")
+    by: str | list[str] | None = Field(
+        None, description="Unit column (or list of columns), e.g. borough or provider: the model is "
+        "fitted to every unit's series, each unit's level and trend change shown in a forest plot "
+        "and pooled by random-effects meta-analysis (DerSimonian-Laird and Paule-Mandel).",
+    )
     phase_in: int = Field(0, ge=0, description="Periods after each interruption left out of the fit.")
     covariates: list[str] = Field(default_factory=list)
     alpha: float = Field(0.05, gt=0, lt=1)
@@ -121,9 +126,29 @@ class ITSParams(AnalysisParams):
                              f"got errors {self.errors!r} (leave small_sample out)")
         if (self.group is None) != (self.treated is None):
             raise ValueError("`group` and `treated` go together: give both or neither")
+        self._check_by()
         if self.interruption_labels and len(self.interruption_labels) != len(self.interruptions):
             raise ValueError(
                 f"interruption_labels has {len(self.interruption_labels)} names for "
                 f"{len(self.interruptions)} interruptions"
             )
         return self
+
+    def _check_by(self) -> None:
+        if self.by is None:
+            return
+        names = [self.by] if isinstance(self.by, str) else list(self.by)
+        if not names or not all(names):
+            raise ValueError("`by` names the unit column(s): give a column name or a non-empty list")
+        if len(set(names)) < len(names):
+            raise ValueError(f"`by` names a column twice: {names}")
+        roles = {"outcome": self.outcome, "time": self.time, "group": self.group,
+                 "offset": self.offset, "trials": self.trials}
+        for name in names:
+            clash = [role for role, column in roles.items() if column == name]
+            if clash:
+                raise ValueError(f"`by` column {name!r} is also the {clash[0]} column; the units "
+                                 "must be a column of their own")
+            if name in self.filters:
+                raise ValueError(f"`by` column {name!r} is fixed to one value by `filters`, which "
+                                 "leaves a single unit to fit; take it out of `filters`")
