@@ -1,0 +1,244 @@
+"""The Jupyter-facing result API of `ITSResult`: params, conf_int, summary_frame, predict and the
+displays, checked against statsmodels (estimates, predictions) and scipy (t and z quantiles), on
+designs built here by hand (independent of `build_design`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from slp_eval.errors import ParameterError
+from slp_eval.its import fit_its
+
+CUT = 30
+
+
+def _gaussian(n: int = 60) -> pd.DataFrame:
+    t = np.arange(n)
+    noise = ((t * 37) % 11 - 5) / 4 + np.sin(t)
+    y = 20 + 0.2 * t - 3 * (t >= CUT) - 0.1 * (t - CUT) * (t >= CUT) + 2 * np.sin(
+        2 * np.pi * t / 12) + noise
+    return pd.DataFrame({"month": pd.period_range("2018-01", periods=n, freq="M"), "y": y})
+
+
+def _counts(n: int = 48, cut: int = 24) -> pd.DataFrame:
+    t = np.arange(n)
+    population = 50_000 + 100 * t
+    rate = np.exp(-6 + 0.004 * t - 0.15 * (t >= cut) + 0.002 * (t - cut) * (t >= cut))
+    return pd.DataFrame({"month": pd.period_range("2018-01", periods=n, freq="M"),
+                         "admissions": np.round(population * rate * (1 + 0.05 * np.sin(1.3 * t))
+                                                ).astype(int),
+                         "population": population})
+
+
+def _design(t: np.ndarray, cut: int, fourier: bool) -> np.ndarray:
+    """Intercept, trend, level change, centred trend change (+ sin1, cos1 with period 12)."""
+    after = (t >= cut).astype(float)
+    columns = [np.ones_like(t, dtype=float), t, after, (t - cut) * after]
+    if fourier:
+        columns += [np.sin(2 * np.pi * t / 12), np.cos(2 * np.pi * t / 12)]
+    return np.column_stack(columns).astype(float)
+
+
+@pytest.fixture(scope="module")
+def ols_fit():
+    return fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", errors="ols",
+                   seasonality={"fourier": 1, "period": 12})
+
+
+@pytest.fixture(scope="module")
+def ar_fit():
+    return fit_its(_gaussian(40), outcome="y", time="month", interruptions="2020-07",
+                   errors="ar")
+
+
+@pytest.fixture(scope="module")
+def poisson_fit():
+    return fit_its(_counts(), outcome="admissions", time="month", interruptions="2020-01",
+                   family="poisson", errors="ols")
+
+
+@pytest.fixture(scope="module")
+def offset_fit():
+    return fit_its(_counts(), outcome="admissions", time="month", interruptions="2020-01",
+                   family="poisson", errors="ols", offset="population")
+
+
+def test_params_and_summary_frame_match_statsmodels_ols(ols_fit) -> None:
+    t = np.arange(60.0)
+    reference = sm.OLS(_gaussian()["y"].to_numpy(), _design(t, CUT, True)).fit()
+    assert np.allclose(ols_fit.params.to_numpy(), reference.params, rtol=1e-10)
+    frame = ols_fit.summary_frame()
+    assert list(frame.columns[:7]) == ["term", "estimate", "std_err", "ci_low", "ci_high",
+                                       "p_value", "df"]
+    assert np.allclose(frame["std_err"], reference.bse, rtol=1e-10)
+    assert np.allclose(frame["p_value"], reference.pvalues, rtol=1e-8)
+    assert list(ols_fit.params.index) == list(ols_fit.coefficients.index)
+    for alpha in (0.05, 0.1, 0.2):
+        ours = ols_fit.conf_int(alpha) if alpha != 0.05 else ols_fit.conf_int()
+        assert list(ours.columns) == ["lower", "upper"]
+        assert np.allclose(ours.to_numpy(), reference.conf_int(alpha=alpha), rtol=1e-10)
+
+
+def test_conf_int_uses_each_terms_kenward_roger_df(ar_fit) -> None:
+    frame = ar_fit.summary_frame().set_index("term")
+    df = frame["df"]
+    assert df.notna().all() and df.nunique() > 1  # per-term Kenward-Roger df, not one n - k
+    ninety = ar_fit.conf_int(alpha=0.1)
+    q = stats.t.ppf(0.95, df.to_numpy())
+    assert np.allclose(ninety["lower"], frame["estimate"] - q * frame["std_err"], rtol=1e-12)
+    assert np.allclose(ninety["upper"], frame["estimate"] + q * frame["std_err"], rtol=1e-12)
+    # alpha=None gives the fit's own 95% intervals, which the same rule reproduces
+    q95 = stats.t.ppf(0.975, df.to_numpy())
+    assert np.allclose(ar_fit.conf_int()["lower"], frame["estimate"] - q95 * frame["std_err"],
+                       rtol=1e-10)
+
+
+def test_conf_int_z_for_glm(poisson_fit) -> None:
+    t = np.arange(48.0)
+    data = _counts()
+    reference = sm.GLM(data["admissions"].to_numpy(), _design(t, 24, False),
+                       family=sm.families.Poisson()).fit()
+    assert np.allclose(poisson_fit.params.to_numpy(), reference.params, rtol=1e-7)
+    assert poisson_fit.summary_frame()["df"].isna().all()
+    assert np.allclose(poisson_fit.conf_int(0.1).to_numpy(), reference.conf_int(alpha=0.1),
+                       rtol=1e-6)
+
+
+def test_conf_int_refuses_bad_alpha(ols_fit) -> None:
+    with pytest.raises(ParameterError, match="alpha=1.5 must be a number strictly between"):
+        ols_fit.conf_int(1.5)
+
+
+def test_predict_new_periods_equals_statsmodels_ols(ols_fit) -> None:
+    t = np.arange(60.0)
+    reference = sm.OLS(_gaussian()["y"].to_numpy(), _design(t, CUT, True)).fit()
+    future = np.arange(60.0, 66.0)
+    expected = reference.get_prediction(_design(future, CUT, True)).summary_frame(alpha=0.05)
+    periods = [str(p) for p in pd.period_range("2023-01", periods=6, freq="M")]
+    ours = ols_fit.predict(periods)
+    assert list(ours.columns) == ["period", "mean", "ci_low", "ci_high", "in_series"]
+    assert ours["period"].tolist() == periods and not ours["in_series"].any()
+    assert np.allclose(ours["mean"], expected["mean"], rtol=1e-10)
+    assert np.allclose(ours["ci_low"], expected["mean_ci_lower"], rtol=1e-10)
+    assert np.allclose(ours["ci_high"], expected["mean_ci_upper"], rtol=1e-10)
+
+
+def test_predict_counterfactual_new_periods_equals_statsmodels_ols(ols_fit) -> None:
+    t = np.arange(60.0)
+    reference = sm.OLS(_gaussian()["y"].to_numpy(), _design(t, CUT, True)).fit()
+    x = _design(np.array([60.0, 72.0]), CUT, True)
+    x[:, 2:4] = 0.0  # no programme: level and trend change removed
+    expected = reference.get_prediction(x).summary_frame(alpha=0.05)
+    ours = ols_fit.predict(["2023-01", "2024-01"], counterfactual=True)
+    assert np.allclose(ours["mean"], expected["mean"], rtol=1e-10)
+    assert np.allclose(ours["ci_low"], expected["mean_ci_lower"], rtol=1e-10)
+
+
+def test_predict_new_periods_equals_statsmodels_glm(poisson_fit) -> None:
+    data = _counts()
+    reference = sm.GLM(data["admissions"].to_numpy(), _design(np.arange(48.0), 24, False),
+                       family=sm.families.Poisson()).fit()
+    expected = reference.get_prediction(_design(np.arange(46.0, 52.0), 24, False)
+                                        ).summary_frame(alpha=0.05)
+    ours = poisson_fit.predict(["2021-11", "2021-12", "2022-01", "2022-02", "2022-03",
+                                "2022-04"])
+    assert ours["in_series"].tolist() == [True, True, False, False, False, False]
+    assert np.allclose(ours["mean"], expected["mean"], rtol=1e-7)
+    assert np.allclose(ours["ci_low"], expected["mean_ci_lower"], rtol=1e-6)
+    assert np.allclose(ours["ci_high"], expected["mean_ci_upper"], rtol=1e-6)
+
+
+def test_predict_with_offset_in_sample_equals_statsmodels_glm(offset_fit) -> None:
+    data = _counts()
+    log_pop = np.log(data["population"].to_numpy(dtype=float))
+    x = _design(np.arange(48.0), 24, False)
+    reference = sm.GLM(data["admissions"].to_numpy(), x, family=sm.families.Poisson(),
+                       offset=log_pop).fit()
+    expected = reference.get_prediction(x, offset=log_pop).summary_frame(alpha=0.05)
+    ours = offset_fit.predict()
+    assert np.allclose(ours["mean"], expected["mean"], rtol=1e-7)
+    assert np.allclose(ours["ci_low"], expected["mean_ci_lower"], rtol=1e-6)
+    assert np.allclose(ours["ci_high"], expected["mean_ci_upper"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fixture", ["ols_fit", "ar_fit", "poisson_fit", "offset_fit"])
+def test_predict_in_sample_equals_counterfactual(fixture: str, request) -> None:
+    fit = request.getfixturevalue(fixture)
+    frame = fit.counterfactual()
+    fitted = fit.predict()
+    counter = fit.predict(counterfactual=True)
+    assert fitted["period"].tolist() == frame["period"].tolist()
+    for ours, prefix in ((fitted, "fitted"), (counter, "counterfactual")):
+        assert np.allclose(ours["mean"], frame[prefix], rtol=1e-12)
+        assert np.allclose(ours["ci_low"], frame[f"{prefix}_ci_low"], rtol=1e-12)
+        assert np.allclose(ours["ci_high"], frame[f"{prefix}_ci_high"], rtol=1e-12)
+
+
+def test_predict_refuses_what_it_cannot_predict(ols_fit, offset_fit) -> None:
+    with pytest.raises(ParameterError, match="before the series starts at 2018-01"):
+        ols_fit.predict(["2017-12"])
+    with pytest.raises(ParameterError, match=r"offset \(population\) has no values there"):
+        offset_fit.predict("2022-01")
+    data = _gaussian().assign(beds=np.cos(0.7 * np.arange(60)))
+    with_covariate = fit_its(data, outcome="y", time="month", interruptions="2020-07",
+                             errors="ols", covariates=["beds"])
+    assert len(with_covariate.predict(["2019-01"])) == 1  # in the data: uses its value
+    with pytest.raises(ParameterError, match=r"covariates \(beds\) has no values"):
+        with_covariate.predict(["2023-01"])
+    with pytest.raises(ParameterError, match="cannot be read as a monthly period"):
+        ols_fit.predict(["next year"])
+
+
+def test_predict_comparison_series_matches_counterfactual() -> None:
+    rows = []
+    for unit, lift in (("treated", -3.0), ("control", 0.0)):
+        frame = _gaussian()
+        frame["y"] = frame["y"] + (np.arange(60) >= CUT) * lift + (unit == "control") * 5
+        rows.append(frame.assign(site=unit))
+    fit = fit_its(pd.concat(rows, ignore_index=True), outcome="y", time="month",
+                  interruptions="2020-07", errors="ols", group="site", treated="treated")
+    frame = fit.counterfactual()
+    assert np.allclose(fit.predict()["mean"], frame["fitted"], rtol=1e-12)
+    assert np.allclose(fit.predict(counterfactual=True)["mean"], frame["counterfactual"])
+    beta = fit.params
+    future = fit.predict("2023-06")  # t = 65: treated = control terms + group terms
+    t, k = 65.0, 65.0 - CUT
+    mean = (beta["intercept"] + beta["group"] + (beta["trend"] + beta["group:trend"]) * t
+            + beta["level_change[2020-07]"] + beta["group:level_change[2020-07]"]
+            + (beta["trend_change[2020-07]"] + beta["group:trend_change[2020-07]"]) * k)
+    assert future["mean"].iloc[0] == pytest.approx(mean, rel=1e-12)
+
+
+def test_displays_show_table_and_escaped_summary() -> None:
+    fit = fit_its(_gaussian(), outcome="y", time="month", interruptions="2020-07", errors="ols",
+                  outcome_label="<b>waits</b> & delays")
+    html = fit._repr_html_()
+    assert "<table" in html and "level_change[2020-07]" in html
+    assert "<b>waits" not in html and "&lt;b&gt;waits&lt;/b&gt; &amp; delays" in html
+    text = repr(fit)
+    assert text.startswith("ITSResult: <b>waits</b> & delays (gaussian, errors=ols")
+    assert "trend_change[2020-07]" in text and fit.summary() in text
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shift=st.floats(-50, 50), scale=st.floats(0.1, 20), cut=st.integers(8, 22),
+       alpha=st.floats(0.01, 0.5))
+def test_property_conf_int_brackets_params_and_predict_equals_fitted(
+        shift: float, scale: float, cut: int, alpha: float) -> None:
+    data = _gaussian(30)
+    data["y"] = shift + scale * data["y"]
+    fit = fit_its(data, outcome="y", time="month", interruptions=str(data["month"][cut]),
+                  errors="ols")
+    ci = fit.conf_int(alpha)
+    assert ((ci["lower"] <= fit.params) & (fit.params <= ci["upper"])).all()
+    wider = fit.conf_int(alpha / 2)
+    assert ((wider["lower"] <= ci["lower"]) & (ci["upper"] <= wider["upper"])).all()
+    frame = fit.counterfactual()
+    assert np.allclose(fit.predict()["mean"], frame["fitted"], rtol=1e-12)
+    assert np.allclose(fit.predict()["mean"], fit.model_result.fittedvalues, rtol=1e-9)
