@@ -111,7 +111,7 @@ def test_conf_int_z_for_glm(poisson_fit) -> None:
 
 
 def test_conf_int_refuses_bad_alpha(ols_fit) -> None:
-    with pytest.raises(ParameterError, match="alpha=1.5 must be a number strictly between"):
+    with pytest.raises(ParameterError, match=r"alpha=1\.5 must be a number strictly between"):
         ols_fit.conf_int(1.5)
 
 
