@@ -242,3 +242,74 @@ def test_property_conf_int_brackets_params_and_predict_equals_fitted(
     frame = fit.counterfactual()
     assert np.allclose(fit.predict()["mean"], frame["fitted"], rtol=1e-12)
     assert np.allclose(fit.predict()["mean"], fit.model_result.fittedvalues, rtol=1e-9)
+
+
+# ----- pre/post results ----------------------------------------------------------------------
+def test_prepost_welch_conf_int_equals_scipy() -> None:
+    from slp_eval.prepost import compare_means, compare_means_summary
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(10, 2, 25), rng.normal(11, 3, 30)
+    result = compare_means(a, b, n_boot=200)
+    welch = stats.ttest_ind(b, a, equal_var=False)
+    frame = result.summary_frame().set_index("term")
+    assert frame.loc["mean_difference", "df"] == pytest.approx(welch.df, rel=1e-10)
+    assert result.params["mean_difference"] == pytest.approx(b.mean() - a.mean(), rel=1e-12)
+    low, high = welch.confidence_interval(confidence_level=0.9)
+    ninety = result.conf_int(0.1)
+    assert ninety.loc["mean_difference", "lower"] == pytest.approx(low, rel=1e-10)
+    assert ninety.loc["mean_difference", "upper"] == pytest.approx(high, rel=1e-10)
+    # the rank and bootstrap rows are recomputed from the samples at the new level, and narrow
+    wide = result.conf_int()
+    assert (ninety["upper"] - ninety["lower"] < wide["upper"] - wide["lower"]).all()
+    summary = compare_means_summary(a.mean(), a.std(ddof=1), 25, b.mean(), b.std(ddof=1), 30)
+    assert summary.conf_int(0.1).loc["mean_difference", "lower"] == pytest.approx(low, rel=1e-10)
+    assert "_samples" not in result.to_dict()
+
+
+def test_prepost_proportions_conf_int_equals_statsmodels() -> None:
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from slp_eval.prepost import compare_proportions, percent_change
+
+    result = compare_proportions(189, 450, 378, 450)
+    low, high = confint_proportions_2indep(378, 450, 189, 450, method="newcomb",
+                                           compare="diff", alpha=0.1)
+    ci = result.conf_int(0.1)
+    assert list(ci.index) == ["difference", "risk_ratio", "odds_ratio"]
+    assert ci.loc["difference", "lower"] == pytest.approx(low, rel=1e-9)
+    assert ci.loc["difference", "upper"] == pytest.approx(high, rel=1e-9)
+    or_low, or_high = confint_proportions_2indep(378, 450, 189, 450, method="logit-smoothed",
+                                                 compare="or", alpha=0.1)
+    assert ci.loc["odds_ratio", "lower"] == pytest.approx(or_low, rel=1e-9)
+    assert ci.loc["odds_ratio", "upper"] == pytest.approx(or_high, rel=1e-9)
+    assert result.params["difference"] == pytest.approx(378 / 450 - 189 / 450)
+    change = percent_change(189, 378, n_before=450, n_after=450)
+    assert change.conf_int(0.1).loc["percent_change", "lower"] == pytest.approx(
+        100 * (ci.loc["risk_ratio", "lower"] - 1), rel=1e-12)
+    html = result._repr_html_()
+    assert "<table" in html and "risk_ratio" in html and "rose from 42.0%" in html
+
+
+def test_prepost_rates_conf_int_equals_exact_binomial() -> None:
+    from slp_eval.prepost import compare_rates
+
+    result = compare_rates(30, 1000.0, 45, 1000.0)
+    # exact conditional interval: Clopper-Pearson for 45 of 75, mapped to the rate ratio
+    p = stats.binomtest(45, 75).proportion_ci(confidence_level=0.9, method="exact")
+    ci = result.conf_int(0.1)
+    assert ci.loc["rate_ratio", "lower"] == pytest.approx(p.low / (1 - p.low), rel=1e-7)
+    assert ci.loc["rate_ratio", "upper"] == pytest.approx(p.high / (1 - p.high), rel=1e-7)
+    assert ci.loc["rate_after", "lower"] == pytest.approx(stats.chi2.ppf(0.05, 90) / 2 / 1000)
+
+
+def test_prepost_paired_conf_int_narrows_and_brackets() -> None:
+    from slp_eval.prepost import compare_paired_proportions
+
+    result = compare_paired_proportions([[40, 5], [15, 40]])
+    ninety, ninety_five = result.conf_int(0.1), result.conf_int()
+    assert ninety_five.loc["paired_difference", "lower"] < ninety.loc["paired_difference",
+                                                                     "lower"]
+    assert ninety.loc["paired_difference", "lower"] < result.params["paired_difference"] < (
+        ninety.loc["paired_difference", "upper"])
+    assert repr(result).startswith("PairedProportionComparison\n")
