@@ -34,10 +34,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from scipy.signal import lfilter
+from statsmodels.stats.proportion import proportion_confint
 
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.its import fit_its
 from slp_eval.results import to_jsonable
+from slp_eval.tidy import TidyResult
+
+__all__ = ["EFFECT_TERMS", "SIMULATED_FAMILIES", "CoverageResult", "PowerResult",
+           "interval_coverage", "its_power", "simulate_its_series"]
 
 #: Outcome families `simulate_its_series` can draw.
 SIMULATED_FAMILIES: tuple[str, ...] = ("gaussian", "poisson")
@@ -220,8 +225,24 @@ def _proportion(hits: pd.Series) -> tuple[float, float, int]:
     return p, math.sqrt(p * (1.0 - p) / n), n
 
 
-@dataclass(frozen=True)
-class CoverageResult:
+def _monte_carlo_rows(table: pd.DataFrame, share: str, term: pd.Series | list[str],
+                      alpha: float) -> pd.DataFrame:
+    """The tidy rows of a simulated share (power or coverage): estimate, its Monte Carlo
+    std_err, and the Wilson (1 - alpha) interval of hits out of the replications used
+    (statsmodels `proportion_confint`); no test, so p_value is NaN."""
+    hits = np.round(table[share] * table["n_used"]).to_numpy()
+    used = table["n_used"].to_numpy()
+    ok = used > 0
+    low, high = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    if ok.any():
+        low[ok], high[ok] = proportion_confint(hits[ok], used[ok], alpha=alpha, method="wilson")
+    return pd.DataFrame({"term": list(term), "estimate": table[share].to_numpy(),
+                         "std_err": table["mc_se"].to_numpy(), "ci_low": low, "ci_high": high,
+                         "p_value": np.nan, "n_used": used})
+
+
+@dataclass(frozen=True, repr=False)
+class CoverageResult(TidyResult):
     """Interval coverage of `fit_its` on simulated series with known level and trend change.
 
     `replicates` holds one row per replication and term (estimate, std_err, ci_low, ci_high,
@@ -249,6 +270,17 @@ class CoverageResult:
                 "n_sim": len(reps), "n_used": n_used, "n_failed": len(reps) - n_used,
             })
         return pd.DataFrame(rows)
+
+    def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
+        """One row per term: estimate (the coverage), std_err (its Monte Carlo SE), the Wilson
+        (1 - alpha) interval (default: the simulation's alpha), p_value (NaN), n_used, truth."""
+        table = self.to_frame()
+        rows = _monte_carlo_rows(table, "coverage", table["term"],
+                                 self.settings["alpha"] if alpha is None else alpha)
+        return rows.assign(truth=table["truth"].to_numpy())
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self.summary_frame(alpha)
 
     def summary(self) -> str:
         """A paragraph stating the design and the coverage of each term."""
@@ -282,8 +314,8 @@ class CoverageResult:
         return to_jsonable({"settings": self.settings, "coverage": self.to_frame()})
 
 
-@dataclass(frozen=True)
-class PowerResult:
+@dataclass(frozen=True, repr=False)
+class PowerResult(TidyResult):
     """Simulated power of `fit_its` for each design (n_pre, n_post, level and trend change).
 
     `designs` has one row per design; `replicates` one row per design, replication and term.
@@ -311,6 +343,21 @@ class PowerResult:
                 "n_sim": len(reps), "n_used": n_used, "n_failed": len(reps) - n_used,
             })
         return pd.DataFrame(rows)
+
+    def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
+        """One row per design and term, `term` naming both (`level_change[24+12, 2]`: 24 pre
+        and 12 post periods, effect 2): estimate (the power), std_err (its Monte Carlo SE), the
+        Wilson (1 - alpha) interval (default: the simulation's alpha), p_value (NaN), n_used,
+        and the design columns n_pre, n_post, effect."""
+        table = self.to_frame()
+        terms = [f"{r.term}[{r.n_pre}+{r.n_post}, {r.effect:g}]" for r in table.itertuples()]
+        rows = _monte_carlo_rows(table, "power", terms,
+                                 self.settings["alpha"] if alpha is None else alpha)
+        return rows.assign(n_pre=table["n_pre"].to_numpy(), n_post=table["n_post"].to_numpy(),
+                           effect=table["effect"].to_numpy())
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self.summary_frame(alpha)
 
     def summary(self) -> str:
         """One line per design and term: power with its Monte Carlo SE."""

@@ -43,9 +43,13 @@ from slp_eval.prepost import (
     compare_rates,
     format_p,
 )
+from slp_eval.tidy import TidyResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+__all__ = ["CONTRADICTED", "NO_CHANGE", "SUPPORTED", "ClaimResult", "ClaimTest", "Comparison",
+           "Scorecard", "build", "evaluate_claim"]
 
 Comparison = ProportionComparison | PairedProportionComparison | RateComparison | MeanComparison
 SUPPORTED = "supported"
@@ -80,8 +84,8 @@ class ClaimResult:
     smallest_supporting_denominator: int | None = None
 
 
-@dataclass(frozen=True)
-class Scorecard:
+@dataclass(frozen=True, repr=False)
+class Scorecard(TidyResult):
     """All claims, their effects, intervals, adjusted p-values and verdicts."""
 
     results: tuple[ClaimResult, ...]
@@ -114,6 +118,19 @@ class Scorecard:
         )
         return frame[["claim_id", *ESTIMATE_COLUMNS, *[k for k in frame if k not in
                                                          ("claim_id", *ESTIMATE_COLUMNS)]]]
+
+    _term_column = "claim_id"
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per claim (indexed by ``claim_id`` in `params` and `conf_int`): the same as
+        `to_frame()`."""
+        return self.to_frame()
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        """Each claim re-tested at `alpha` (its own method: score, exact or Welch interval)."""
+        frame = self.to_frame()
+        tests = [evaluate_claim(r.claim, alpha) for r in self.results]
+        return frame.assign(ci_low=[t.ci_low for t in tests], ci_high=[t.ci_high for t in tests])
 
     def sensitivity(self) -> pd.DataFrame:
         """How each claim's interval moves across the plausible range of every assumption:

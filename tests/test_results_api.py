@@ -4,6 +4,8 @@ designs built here by hand (independent of `build_design`)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -313,3 +315,93 @@ def test_prepost_paired_conf_int_narrows_and_brackets() -> None:
     assert ninety.loc["paired_difference", "lower"] < result.params["paired_difference"] < (
         ninety.loc["paired_difference", "upper"])
     assert repr(result).startswith("PairedProportionComparison\n")
+
+
+# ----- placebo, break-date, scorecard and power results --------------------------------------
+def _yearly(n: int = 40, cut: int = 24) -> pd.DataFrame:
+    t = np.arange(n)
+    wobble = ((t * 37) % 11 - 5) / 5 + 0.5 * np.sin(2.1 * t)
+    y = 50 + 0.5 * t - 8.0 * (t >= cut) - 0.4 * (t - cut) * (t >= cut) + wobble
+    return pd.DataFrame({"year": 1980 + t, "y": y})
+
+
+def test_placebo_and_break_date_frames_match_their_fits() -> None:
+    from slp_eval.its import break_date_sensitivity, placebo_test
+
+    data = _yearly()
+    placebo = placebo_test(data, outcome="y", time="year", interruptions=2004, errors="ols",
+                           placebo_dates=[1990, 1995])
+    frame = placebo.summary_frame().set_index("term")
+    assert list(frame.index) == ["level_change[2004]", "trend_change[2004]",
+                                 "level_change[1990]", "trend_change[1990]",
+                                 "level_change[1995]", "trend_change[1995]"]
+    # the 1995 placebo is an OLS fit of the pre-period rows (t = 0..23) with a break at t = 15
+    pre = data[data["year"] < 2004]
+    t = np.arange(24.0)
+    reference = sm.OLS(pre["y"].to_numpy(), _design(t, 15, False)).fit()
+    assert frame.loc["level_change[1995]", "estimate"] == pytest.approx(reference.params[2],
+                                                                        rel=1e-10)
+    assert frame.loc["level_change[1995]", "df"] == 20
+    ninety = placebo.conf_int(0.1)
+    expected = reference.conf_int(alpha=0.1)[2]
+    assert ninety.loc["level_change[1995]"].tolist() == pytest.approx(expected, rel=1e-10)
+    assert placebo.params["trend_change[2004]"] == pytest.approx(
+        fit_its(data, outcome="y", time="year", interruptions=2004,
+                errors="ols").params["trend_change[2004]"], rel=1e-12)
+    assert "permutation-style p" in placebo._repr_html_()
+
+    moved = break_date_sensitivity(data, outcome="y", time="year", interruptions=2004,
+                                   errors="ols", window=1)
+    frame = moved.summary_frame()
+    assert frame["term"].tolist()[:2] == ["level_change[2003]", "trend_change[2003]"]
+    reference = sm.OLS(data["y"].to_numpy(), _design(np.arange(40.0), 25, False)).fit()
+    assert moved.conf_int(0.2).loc["trend_change[2005]"].tolist() == pytest.approx(
+        reference.conf_int(alpha=0.2)[3], rel=1e-10)
+
+
+def test_scorecard_conf_int_retests_each_claim() -> None:
+    from slp_eval.scorecard import build
+
+    claims = [
+        {"id": "distance", "claim": "Placements nearer home", "metric": "distance", "unit":
+         "miles", "kind": "mean", "direction": "decrease",
+         "before": {"period": "2017", "mean": 73, "sd": 60, "n": 40},
+         "after": {"period": "2019", "mean": 7, "sd": 5, "n": 38}, "source": "test"},
+        {"id": "at_home", "claim": "More at home", "metric": "share at home", "unit": "people",
+         "kind": "proportion", "direction": "increase",
+         "before": {"period": "2017", "count": 38, "denominator": 50},
+         "after": {"period": "2018", "count": 48, "denominator": 50}, "source": "test"},
+    ]
+    card = build(claims)
+    assert list(card.params.index) == ["distance", "at_home"]
+    assert card.params["distance"] == pytest.approx(-66)
+    welch = stats.ttest_ind_from_stats(7, 5, 38, 73, 60, 40, equal_var=False)
+    v1, v2 = 60**2 / 40, 5**2 / 38
+    se, df = math.sqrt(v1 + v2), (v1 + v2) ** 2 / (v1**2 / 39 + v2**2 / 37)  # Satterthwaite
+    assert card.summary_frame().loc[0, "p_value"] == pytest.approx(welch.pvalue, rel=1e-10)
+    q = stats.t.ppf(0.95, df)
+    ninety = card.conf_int(0.1)
+    assert ninety.loc["distance"].tolist() == pytest.approx([-66 - q * se, -66 + q * se],
+                                                            rel=1e-10)
+    assert (ninety["upper"] - ninety["lower"] < card.conf_int()["upper"]
+            - card.conf_int()["lower"]).all()
+    assert "2 claims: 2 supported" in card._repr_html_()
+
+
+def test_power_summary_frame_has_wilson_intervals() -> None:
+    from slp_eval.power import its_power
+
+    result = its_power(12, [6, 12], level_change=2.0, errors="ols", n_sim=40, seed=3)
+    frame = result.summary_frame()
+    table = result.to_frame()
+    assert frame["term"].tolist()[0] == "level_change[12+6, 2]"
+    assert np.allclose(frame["estimate"], table["power"]) and frame["p_value"].isna().all()
+    for alpha in (None, 0.1):
+        ci = result.conf_int(alpha)
+        z = stats.norm.ppf(1 - (0.05 if alpha is None else alpha) / 2)
+        n = table["n_used"].to_numpy()
+        p = table["power"].to_numpy()
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+        assert np.allclose(ci["lower"], centre - half, rtol=1e-10, atol=1e-12)
+        assert np.allclose(ci["upper"], centre + half, rtol=1e-10)

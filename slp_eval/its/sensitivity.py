@@ -25,8 +25,11 @@ from slp_eval.its.checks import MIN_SEGMENT_POINTS
 from slp_eval.its.fit import fit_its
 from slp_eval.its.result import ITSResult
 from slp_eval.its.serialize import records
+from slp_eval.tidy import TidyResult, wald_interval
 
-_COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
+__all__ = ["BreakDateResult", "PlaceboResult", "break_date_sensitivity", "placebo_test"]
+
+_COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value", "df"]
 
 
 def _effect_rows(result: ITSResult, position: int) -> pd.DataFrame:
@@ -43,8 +46,23 @@ def _effect_rows(result: ITSResult, position: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-@dataclass(frozen=True)
-class PlaceboResult:
+def _tidy(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    """`term` made unique by its date (`level_change[2016-04]`), then `first`, the estimate
+    columns and df."""
+    out = frame.assign(term=frame["term"] + "[" + frame["period"].astype(str) + "]")
+    return out[["term", *first, *_COLUMNS[2:]]]
+
+
+def _wald_at(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Every row's estimate -/+ t(df) * std_err (z where df is NaN), as the fits' own
+    coefficient intervals are computed."""
+    low, high = wald_interval(frame["estimate"].to_numpy(), frame["std_err"].to_numpy(),
+                              frame["df"].to_numpy(), alpha)
+    return frame.assign(ci_low=low, ci_high=high)
+
+
+@dataclass(frozen=True, repr=False)
+class PlaceboResult(TidyResult):
     """Placebo effects across the pre-period (`placebos`), the real effect (`actual`) and the
     rank and permutation-style p of the real one per term (`tests`)."""
 
@@ -56,6 +74,14 @@ class PlaceboResult:
         """Placebo and actual estimates in one tidy frame (`kind` says which)."""
         return pd.concat([self.actual.assign(kind="actual"), self.placebos.assign(kind="placebo")],
                          ignore_index=True)[["kind", *_COLUMNS]]
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per fit and term: term with its date (`level_change[2016-04]`), kind
+        ("actual" or "placebo"), period, estimate, std_err, ci_low, ci_high, p_value, df."""
+        return _tidy(self.to_frame(), ["kind", "period"])
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return _wald_at(self.summary_frame(), alpha)
 
     def summary(self) -> str:
         """One paragraph per term."""
@@ -81,8 +107,8 @@ class PlaceboResult:
                 "tests": records(self.tests), "summary": self.summary()}
 
 
-@dataclass(frozen=True)
-class BreakDateResult:
+@dataclass(frozen=True, repr=False)
+class BreakDateResult(TidyResult):
     """Level and trend change estimates as the interruption is moved (`estimates`)."""
 
     estimates: pd.DataFrame  # shift, chosen, period, term, estimate, std_err, ci_low, ...
@@ -90,6 +116,14 @@ class BreakDateResult:
     def to_frame(self) -> pd.DataFrame:
         """The estimates, one row per shift and term."""
         return self.estimates.copy()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per shift and term: term with its date (`level_change[2018-05]`), shift,
+        chosen, period, estimate, std_err, ci_low, ci_high, p_value, df."""
+        return _tidy(self.estimates, ["shift", "chosen", "period"])
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return _wald_at(self.summary_frame(), alpha)
 
     def summary(self) -> str:
         """How far the estimates move over the window."""
