@@ -61,7 +61,7 @@ notebooks: $(STAMP)
 ## submodules, so pdoc is given each public module)
 DOC_MODULES := slp_eval slp_eval.provenance slp_eval.its slp_eval.prepost slp_eval.scorecard slp_eval.disclosure \
 	slp_eval.data slp_eval.synthetic slp_eval.series slp_eval.power slp_eval.plots slp_eval.params \
-	slp_eval.runner slp_eval.results slp_eval.report slp_eval.errors slp_eval.markup slp_eval.spc slp_eval.spark
+	slp_eval.runner slp_eval.results slp_eval.report slp_eval.errors slp_eval.markup slp_eval.spc slp_eval.spark slp_eval.tidy
 DOCS_OUT ?= docs/api
 docs: $(STAMP)
 	$(BIN)/pdoc -o $(DOCS_OUT) $(DOC_MODULES)
