@@ -27,7 +27,9 @@ def test_doc_modules_are_listed() -> None:
 
 
 @pytest.mark.parametrize("name", [*_doc_modules(), "slp_eval.its.result",
-                                  "slp_eval.its.sensitivity", "slp_eval.tidy"])
+                                  "slp_eval.its.sensitivity", "slp_eval.tidy",
+                                  "slp_eval.plots.its", "slp_eval.plots.forest",
+                                  "slp_eval.plots.spc", "slp_eval.plots.style"])
 def test_module_declares_all_and_every_name_exists(name: str) -> None:
     module = importlib.import_module(name)
     exported = getattr(module, "__all__", None)

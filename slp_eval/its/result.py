@@ -376,12 +376,13 @@ class ITSResult(TidyResult):
 
         return methods_text(self)
 
-    def plot(self, ax: Any = None) -> Figure:
+    def plot(self, ax: Any = None, **options: Any) -> Figure:
         """Observed points, fitted segments, dashed counterfactual, interruption lines, shaded
-        phase-in and CI ribbons."""
+        phase-in and CI ribbons; `options` (title, xlabel, ylabel, colors, ...) go to
+        `slp_eval.plots.plot_its`."""
         from slp_eval.plots.its import plot_its
 
-        return plot_its(self, ax=ax)
+        return plot_its(self, ax=ax, **options)
 
     def model_info(self) -> dict[str, Any]:
         """What was fitted, for results.json and the methods text."""

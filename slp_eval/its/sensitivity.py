@@ -95,11 +95,12 @@ class PlaceboResult(TidyResult):
                 f"(permutation-style p = {row['p_value']:.3g}).")
         return " ".join(parts)
 
-    def plot(self) -> Figure:
-        """Placebo estimates per term with the actual estimate marked."""
+    def plot(self, **options: Any) -> Figure:
+        """Placebo estimates per term with the actual estimate marked; `options` (title,
+        xlabel, ylabel, colors) go to `slp_eval.plots.plot_placebo`."""
         from slp_eval.plots.its import plot_placebo
 
-        return plot_placebo(self)
+        return plot_placebo(self, **options)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -140,11 +141,12 @@ class BreakDateResult(TidyResult):
                 f"around {self.estimates.loc[self.estimates['chosen'], 'period'].iloc[0]}: "
                 + "; ".join(parts) + ".")
 
-    def plot(self) -> Figure:
-        """Estimates and CIs by interruption date, one panel per term."""
+    def plot(self, **options: Any) -> Figure:
+        """Estimates and CIs by interruption date, one panel per term; `options` (title,
+        xlabel, ylabel, colors) go to `slp_eval.plots.plot_break_dates`."""
         from slp_eval.plots.its import plot_break_dates
 
-        return plot_break_dates(self)
+        return plot_break_dates(self, **options)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
