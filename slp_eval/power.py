@@ -38,6 +38,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.its import fit_its
+from slp_eval.plots.style import finish
 from slp_eval.results import to_jsonable
 from slp_eval.tidy import TidyResult
 
@@ -296,8 +297,10 @@ class CoverageResult(TidyResult):
                          f"empirical SD {row.empirical_sd:.4g}; {row.n_failed} failed fits)")
         return "\n".join(lines)
 
-    def plot(self) -> Figure:
-        """Coverage per term with 95% Monte Carlo error bars and the nominal level."""
+    def plot(self, *, title: str | None = None, xlabel: str | None = None,
+             ylabel: str | None = None) -> Figure:
+        """Coverage per term with 95% Monte Carlo error bars and the nominal level (`title`,
+        `xlabel`, `ylabel` replace the defaults)."""
         table = self.to_frame()
         fig = Figure(figsize=(5, 3), layout="constrained")
         ax = fig.subplots()
@@ -307,7 +310,8 @@ class CoverageResult(TidyResult):
         ax.set_xticks(x, table["term"])
         ax.set_ylabel("interval coverage")
         ax.set_title(f"errors='{self.settings['errors']}', {self.settings['n_sim']} replications")
-        return fig
+        return finish(fig, [ax], palette={}, where="CoverageResult.plot", title=title,
+                      xlabel=xlabel, ylabel=ylabel)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings and per-term coverage (NaN -> None)."""
@@ -371,17 +375,22 @@ class PowerResult(TidyResult):
                          f"{100 * row.mc_se:.1f} points)")
         return "\n".join(lines)
 
-    def plot(self, term: str = "level_change") -> Figure:
+    def plot(self, term: str = "level_change", *, ax: Any = None, title: str | None = None,
+             xlabel: str | None = None, ylabel: str | None = None) -> Figure:
         """Power curve for one term: power against the effect size, one line per design length
-        (or against the number of post periods when a single effect size was simulated)."""
+        (or against the number of post periods when a single effect size was simulated); drawn
+        on `ax` when given, `title`, `xlabel`, `ylabel` replacing the defaults."""
         if term not in EFFECT_TERMS:
             raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, EFFECT_TERMS))}")
         table = self.to_frame()
         table = table[table["term"] == term]
         by_effect = table["effect"].nunique() > 1
         x, line = ("effect", ["n_pre", "n_post"]) if by_effect else ("n_post", ["n_pre", "effect"])
-        fig = Figure(figsize=(6, 4), layout="constrained")
-        ax = fig.subplots()
+        if ax is None:
+            fig = Figure(figsize=(6, 4), layout="constrained")
+            ax = fig.subplots()
+        else:
+            fig = ax.figure
         for key, part in table.groupby(line, sort=True):
             part = part.sort_values(x)
             label = (f"{key[0]} pre + {key[1]} post" if by_effect
@@ -394,7 +403,8 @@ class PowerResult(TidyResult):
         ax.set_xlabel(f"true {term}" if by_effect else "post-interruption periods")
         ax.set_ylabel("power")
         ax.legend(fontsize="small")
-        return fig
+        return finish(fig, [ax], palette={}, where="PowerResult.plot", title=title,
+                      xlabel=xlabel, ylabel=ylabel)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings and the power table (NaN -> None)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -219,14 +219,16 @@ class Scorecard(TidyResult):
         name = "Holm" if self.adjust == "holm" else "Benjamini-Hochberg"
         return f"alpha = {self.alpha:g}, {name} adjustment across the testable claims"
 
-    def plot(self) -> Figure:
-        """Forest plot of the testable claims, one panel per kind of effect."""
+    def plot(self, **options: Any) -> Figure:
+        """Forest plot of the testable claims, one panel per kind of effect; `options` (title,
+        xlabel, ylabel, colors, width) go to `slp_eval.plots.forest_plot`."""
         from slp_eval.plots.forest import forest_plot
 
         frame = self.to_frame()
         frame = frame[frame["p_value"].notna()].assign(label=frame["metric"].map(_capital))
-        return forest_plot(frame, label="label", title="Headline claims: effect and 95% CI"
+        options.setdefault("title", "Headline claims: effect and 95% CI"
                            if math.isclose(self.alpha, 0.05) else "Headline claims")
+        return forest_plot(frame, label="label", **options)
 
     def to_dict(self) -> dict[str, object]:
         def clean(value: object) -> object:

@@ -121,3 +121,22 @@ def test_forest_and_spc_options() -> None:
     assert _rgb(limits[0].get_color()) == _rgb(COLOURS["limits"])
     panels = plot_spc_panels({"one": result}, title="Referrals", ylabel="n")
     assert panels.get_suptitle() == "Referrals"
+
+
+def test_power_and_scorecard_plots_take_labels() -> None:
+    from slp_eval.power import its_power
+    from slp_eval.scorecard import build
+
+    power = its_power(12, 12, level_change=[0.0, 2.0], errors="ols", n_sim=10, seed=1)
+    figure = Figure()
+    ax = figure.subplots()
+    assert power.plot(ax=ax, title="Power", ylabel="Power (share)") is figure
+    assert (ax.get_title(), ax.get_ylabel()) == ("Power", "Power (share)")
+    claim = {"id": "distance", "claim": "Nearer home", "metric": "distance", "unit": "miles",
+             "kind": "mean", "direction": "decrease", "source": "test",
+             "before": {"period": "2017", "mean": 73, "sd": 60, "n": 40},
+             "after": {"period": "2019", "mean": 7, "sd": 5, "n": 38}}
+    card = build([claim])
+    assert card.plot().get_suptitle() == "Headline claims: effect and 95% CI"
+    chart = card.plot(title="Claims", xlabel="Miles")
+    assert chart.get_suptitle() == "Claims" and chart.axes[0].get_xlabel() == "Miles"
