@@ -405,3 +405,16 @@ def test_power_summary_frame_has_wilson_intervals() -> None:
         half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
         assert np.allclose(ci["lower"], centre - half, rtol=1e-10, atol=1e-12)
         assert np.allclose(ci["upper"], centre + half, rtol=1e-10)
+
+
+def test_readme_jupyter_example_runs() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Using the library in Jupyter", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    result = namespace["result"]
+    assert result.predict(["2021-01"])["mean"].iloc[0] < result.predict(
+        ["2021-01"], counterfactual=True)["mean"].iloc[0]
