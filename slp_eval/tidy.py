@@ -30,7 +30,18 @@ __all__ = ["TidyResult", "check_alpha", "wald_interval"]
 #: Rows shown by `__repr__` / `_repr_html_` before the table is cut (the full table is
 #: `summary_frame()`).
 MAX_ROWS = 20
-_ROUND = 4
+
+
+def _g4(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return f"{value:.4g}" if isinstance(value, float | np.floating) else str(value)
+
+
+def _p_text(value: object) -> str:
+    if isinstance(value, float | np.floating) and value < 0.001:
+        return "<0.001"
+    return _g4(value)
 
 
 def check_alpha(alpha: object, where: str) -> float:
@@ -95,9 +106,16 @@ class TidyResult:
         return type(self).__name__
 
     def _display_frame(self) -> pd.DataFrame:
+        """summary_frame() for the eye: numbers to 4 significant digits, p-values below 0.001
+        as "<0.001" (never 0.000), missing values blank."""
         frame = self.summary_frame()
-        numeric = frame.select_dtypes("number").columns
-        return frame.assign(**{c: frame[c].round(_ROUND) for c in numeric})
+        shown = frame.astype(object)
+        for column in frame.select_dtypes("number").columns:
+            if frame[column].dtype == bool:
+                continue
+            digits = _p_text if column.startswith("p_") or column == "p_value" else _g4
+            shown[column] = [digits(v) for v in frame[column]]
+        return shown.where(frame.notna(), "")
 
     def __repr__(self) -> str:
         frame = self._display_frame()
@@ -111,7 +129,7 @@ class TidyResult:
         more = (f"<p>... {len(frame) - MAX_ROWS} more rows: <code>.summary_frame()</code></p>"
                 if len(frame) > MAX_ROWS else "")
         table = frame.head(MAX_ROWS).to_html(index=False, escape=True, border=0,
-                                             na_rep="", classes="slp-eval-result")
+                                             classes="slp-eval-result")
         sentences = "".join(f"<p>{html.escape(line)}</p>"
                             for line in self.summary().splitlines() if line.strip())
         return (f"<div><p><strong>{html.escape(self._header())}</strong></p>{table}{more}"

@@ -304,6 +304,6 @@ def test_segment_trends_of_comparison_series() -> None:
 
 def test_repr_names_the_model_and_shows_the_table(gaussian_fit) -> None:
     text = repr(gaussian_fit)
-    assert text.splitlines()[0] == ("ITSResult: y (gaussian, errors=newey-west, maxlags=2; 60 "
-                                    "monthly observations; interruptions 2020-07)")
+    assert text.splitlines()[0] == ("ITSResult for y: gaussian, errors=newey-west, maxlags=2; 60 "
+                                    "monthly observations; interruptions 2020-07")
     assert "level_change[2020-07]" in text and text.endswith(gaussian_fit.summary())

@@ -224,7 +224,7 @@ def test_displays_show_table_and_escaped_summary() -> None:
     assert "<table" in html and "level_change[2020-07]" in html
     assert "<b>waits" not in html and "&lt;b&gt;waits&lt;/b&gt; &amp; delays" in html
     text = repr(fit)
-    assert text.startswith("ITSResult: <b>waits</b> & delays (gaussian, errors=ols")
+    assert text.startswith("ITSResult for <b>waits</b> & delays: gaussian, errors=ols")
     assert "trend_change[2020-07]" in text and fit.summary() in text
 
 

@@ -90,9 +90,9 @@ class ITSResult(TidyResult):
     def _header(self) -> str:
         labels = ", ".join(k.label for k in self.interruptions)
         lags = "" if self.fit.maxlags is None else f", maxlags={self.fit.maxlags}"
-        return (f"ITSResult: {self.spec.outcome_name} ({self.spec.family}, errors="
+        return (f"ITSResult for {self.spec.outcome_name}: {self.spec.family}, errors="
                 f"{self.spec.errors}{lags}; {self.n_obs} {self.frequency} observations; "
-                f"interruptions {labels})")
+                f"interruptions {labels}")
 
     # ----- model ---------------------------------------------------------------------------
     @property
