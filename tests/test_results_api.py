@@ -418,3 +418,79 @@ def test_readme_jupyter_example_runs() -> None:
     result = namespace["result"]
     assert result.predict(["2021-01"])["mean"].iloc[0] < result.predict(
         ["2021-01"], counterfactual=True)["mean"].iloc[0]
+
+
+def _families() -> dict[str, tuple[pd.DataFrame, dict[str, object]]]:
+    t = np.arange(48)
+    month = pd.period_range("2018-01", periods=48, freq="M")
+    gaussian = pd.DataFrame({"month": month, "y": 20 + 0.2 * t - 3 * (t >= 24) + np.sin(t)
+                             + ((t * 37) % 11 - 5) / 4})
+    pop = 50_000 + 100 * t
+    rate = np.exp(-6 + 0.004 * t - 0.15 * (t >= 24))
+    counts = pd.DataFrame({"month": month, "pop": pop, "n": np.round(
+        pop * rate * (1 + 0.05 * np.sin(1.3 * t))).astype(int), "wide": np.round(
+        pop * rate * (1 + 0.3 * np.sin(1.3 * t))).astype(int)})
+    shares = pd.DataFrame({"month": month, "m": 200, "x": np.round(
+        200 * (0.3 + 0.005 * t + 0.1 * (t >= 24)) + 3 * np.sin(t)).astype(int)})
+    return {
+        "ols": (gaussian, {"outcome": "y", "errors": "ols"}),
+        "newey-west": (gaussian, {"outcome": "y", "errors": "newey-west", "maxlags": 2}),
+        "ar-kr": (gaussian, {"outcome": "y", "errors": "ar"}),
+        "ar-satterthwaite": (gaussian, {"outcome": "y", "errors": "ar",
+                                        "small_sample": "satterthwaite"}),
+        "arima": (gaussian, {"outcome": "y", "errors": "arima"}),
+        "poisson-nw": (counts, {"outcome": "n", "family": "poisson", "offset": "pop",
+                                "errors": "newey-west"}),
+        "quasipoisson": (counts, {"outcome": "n", "family": "quasipoisson", "offset": "pop",
+                                  "errors": "ols"}),
+        "negbin": (counts, {"outcome": "wide", "family": "negbin", "offset": "pop",
+                            "errors": "ols"}),
+        "binomial": (shares, {"outcome": "x", "family": "binomial", "trials": "m",
+                              "errors": "ols"}),
+    }
+
+
+@pytest.mark.parametrize("case", list(_families()))
+def test_conf_int_rule_reproduces_every_fits_own_intervals(case: str) -> None:
+    """The Wald rule of conf_int(alpha) (t on the df column, z where df is NaN) gives back the
+    intervals each estimator produced itself (statsmodels, REML + Kenward-Roger, SARIMAX), and
+    predict() gives back counterfactual()'s fitted and no-programme bands."""
+    data, arguments = _families()[case]
+    fit = fit_its(data, time="month", interruptions="2020-01", **arguments)
+    frame = fit.summary_frame()
+    ours = fit.conf_int(0.05 + 1e-15)  # forces the recomputation, not the stored columns
+    assert np.allclose(ours["lower"], frame["ci_low"], rtol=1e-9)
+    assert np.allclose(ours["upper"], frame["ci_high"], rtol=1e-9)
+    bands = fit.counterfactual()
+    for ours_band, prefix in ((fit.predict(), "fitted"),
+                              (fit.predict(counterfactual=True), "counterfactual")):
+        assert np.allclose(ours_band["mean"], bands[prefix], rtol=1e-12)
+        assert np.allclose(ours_band["ci_high"], bands[f"{prefix}_ci_high"], rtol=1e-12)
+
+
+def test_predict_accepts_the_time_columns_own_coding() -> None:
+    fit = fit_its(_yearly(), outcome="y", time="year", interruptions=2004, errors="ols")
+    frame = fit.predict(np.array([2018, 2019, 2025]))
+    assert frame["period"].tolist() == ["2018", "2019", "2025"]
+    assert frame["in_series"].tolist() == [True, True, False]
+    b = fit.params
+    assert frame["mean"].iloc[2] == pytest.approx(
+        b["intercept"] + b["trend"] * 45 + b["level_change[2004]"]
+        + b["trend_change[2004]"] * 21, rel=1e-12)
+    with pytest.raises(ParameterError, match="periods is empty"):
+        fit.predict([])
+
+
+@settings(max_examples=40, deadline=None)
+@given(x1=st.integers(1, 99), x2=st.integers(1, 99), n=st.integers(100, 400),
+       alpha=st.floats(0.01, 0.5))
+def test_property_prepost_conf_int_brackets_params(x1: int, x2: int, n: int,
+                                                   alpha: float) -> None:
+    from slp_eval.prepost import compare_proportions, compare_rates
+
+    for result in (compare_proportions(x1, n, x2, n), compare_rates(x1, 1000.0, x2, 1500.0)):
+        ci, params = result.conf_int(alpha), result.params
+        assert ((ci["lower"] <= params + 1e-12) & (params - 1e-12 <= ci["upper"])).all()
+        wider = result.conf_int(alpha / 2)
+        assert ((wider["lower"] <= ci["lower"] + 1e-12)
+                & (ci["upper"] <= wider["upper"] + 1e-12)).all()
