@@ -38,7 +38,6 @@ from statsmodels.stats.proportion import proportion_confint
 
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.its import fit_its
-from slp_eval.plots.style import finish
 from slp_eval.results import to_jsonable
 from slp_eval.tidy import TidyResult
 
@@ -301,6 +300,8 @@ class CoverageResult(TidyResult):
              ylabel: str | None = None) -> Figure:
         """Coverage per term with 95% Monte Carlo error bars and the nominal level (`title`,
         `xlabel`, `ylabel` replace the defaults)."""
+        from slp_eval.plots.style import finish
+
         table = self.to_frame()
         fig = Figure(figsize=(5, 3), layout="constrained")
         ax = fig.subplots()
@@ -380,6 +381,8 @@ class PowerResult(TidyResult):
         """Power curve for one term: power against the effect size, one line per design length
         (or against the number of post periods when a single effect size was simulated); drawn
         on `ax` when given, `title`, `xlabel`, `ylabel` replacing the defaults."""
+        from slp_eval.plots.style import finish
+
         if term not in EFFECT_TERMS:
             raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, EFFECT_TERMS))}")
         table = self.to_frame()
