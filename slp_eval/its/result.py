@@ -239,7 +239,9 @@ class ITSResult(TidyResult):
 
         Returns period, mean, ci_low, ci_high (outcome scale: for log and logit links the
         interval of the linear predictor transformed, counts including the offset or trials)
-        and in_series (False for extrapolated periods).
+        and in_series (False for extrapolated periods). The interval is for the mean, as
+        statsmodels' `get_prediction().summary_frame()` mean_ci, not a prediction interval for a
+        new observation; with AR errors the mean does not carry the last residual forward.
         """
         wanted = self._ordinals_wanted(periods)
         treated = np.flatnonzero(self.series.treated)
