@@ -30,6 +30,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from slp_eval.errors import DisclosureError
 
+__all__ = [
+    "DisclosedTable",
+    "DisclosureRule",
+    "apply_disclosure",
+    "assert_no_identifying_columns",
+    "controlled_counts",
+    "controlled_shares",
+    "disclose_count",
+    "disclose_ratio",
+    "disclose_share",
+    "recoverable_cells",
+]
+
 
 class DisclosureRule(BaseModel):
     """How small counts are protected.

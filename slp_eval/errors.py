@@ -4,6 +4,9 @@ Every error a user can cause derives from `SlpEvalError` (a `ValueError`), so sc
 one type and the CLI can turn it into a one-line message and an exit code.
 """
 
+__all__ = ["DataValidationError", "DisclosureError", "ModelInputError", "ParameterError",
+           "SlpEvalError"]
+
 
 class SlpEvalError(ValueError):
     """Base class of every user-facing error in slp-eval."""

@@ -39,11 +39,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
+from statsmodels.stats.proportion import proportion_confint
 
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.its import fit_its
 from slp_eval.its.batch import batched_gaussian
 from slp_eval.results import to_jsonable
+from slp_eval.tidy import TidyResult
+
+__all__ = ["EFFECT_TERMS", "SIMULATED_FAMILIES", "CoverageResult", "PowerResult",
+           "interval_coverage", "its_power", "simulate_its_series"]
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
     from matplotlib.figure import Figure
@@ -271,8 +276,24 @@ def _proportion(hits: pd.Series) -> tuple[float, float, int]:
     return p, math.sqrt(p * (1.0 - p) / n), n
 
 
-@dataclass(frozen=True)
-class CoverageResult:
+def _monte_carlo_rows(table: pd.DataFrame, share: str, term: pd.Series | list[str],
+                      alpha: float) -> pd.DataFrame:
+    """The tidy rows of a simulated share (power or coverage): estimate, its Monte Carlo
+    std_err, and the Wilson (1 - alpha) interval of hits out of the replications used
+    (statsmodels `proportion_confint`); no test, so p_value is NaN."""
+    hits = np.round(table[share] * table["n_used"]).to_numpy()
+    used = table["n_used"].to_numpy()
+    ok = used > 0
+    low, high = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    if ok.any():
+        low[ok], high[ok] = proportion_confint(hits[ok], used[ok], alpha=alpha, method="wilson")
+    return pd.DataFrame({"term": list(term), "estimate": table[share].to_numpy(),
+                         "std_err": table["mc_se"].to_numpy(), "ci_low": low, "ci_high": high,
+                         "p_value": np.nan, "n_used": used})
+
+
+@dataclass(frozen=True, repr=False)
+class CoverageResult(TidyResult):
     """Interval coverage of `fit_its` on simulated series with known level and trend change.
 
     `replicates` holds one row per replication and term (estimate, std_err, ci_low, ci_high,
@@ -301,6 +322,17 @@ class CoverageResult:
             })
         return pd.DataFrame(rows)
 
+    def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
+        """One row per term: estimate (the coverage), std_err (its Monte Carlo SE), the Wilson
+        (1 - alpha) interval (default: the simulation's alpha), p_value (NaN), n_used, truth."""
+        table = self.to_frame()
+        rows = _monte_carlo_rows(table, "coverage", table["term"],
+                                 self.settings["alpha"] if alpha is None else alpha)
+        return rows.assign(truth=table["truth"].to_numpy())
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self.summary_frame(alpha)
+
     def summary(self) -> str:
         """A paragraph stating the design and the coverage of each term."""
         s = self.settings
@@ -315,9 +347,13 @@ class CoverageResult:
                          f"empirical SD {row.empirical_sd:.4g}; {row.n_failed} failed fits)")
         return "\n".join(lines)
 
-    def plot(self) -> Figure:
-        """Coverage per term with 95% Monte Carlo error bars and the nominal level."""
+    def plot(self, *, title: str | None = None, xlabel: str | None = None,
+             ylabel: str | None = None) -> Figure:
+        """Coverage per term with 95% Monte Carlo error bars and the nominal level (`title`,
+        `xlabel`, `ylabel` replace the defaults)."""
         from matplotlib.figure import Figure
+
+        from slp_eval.plots.style import finish
 
         table = self.to_frame()
         fig = Figure(figsize=(5, 3), layout="constrained")
@@ -328,15 +364,16 @@ class CoverageResult:
         ax.set_xticks(x, table["term"])
         ax.set_ylabel("interval coverage")
         ax.set_title(f"errors='{self.settings['errors']}', {self.settings['n_sim']} replications")
-        return fig
+        return finish(fig, [ax], palette={}, where="CoverageResult.plot", title=title,
+                      xlabel=xlabel, ylabel=ylabel)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings and per-term coverage (NaN -> None)."""
         return to_jsonable({"settings": self.settings, "coverage": self.to_frame()})
 
 
-@dataclass(frozen=True)
-class PowerResult:
+@dataclass(frozen=True, repr=False)
+class PowerResult(TidyResult):
     """Simulated power of `fit_its` for each design (n_pre, n_post, level and trend change).
 
     `designs` has one row per design; `replicates` one row per design, replication and term.
@@ -365,6 +402,21 @@ class PowerResult:
             })
         return pd.DataFrame(rows)
 
+    def summary_frame(self, alpha: float | None = None) -> pd.DataFrame:
+        """One row per design and term, `term` naming both (`level_change[24+12, 2]`: 24 pre
+        and 12 post periods, effect 2): estimate (the power), std_err (its Monte Carlo SE), the
+        Wilson (1 - alpha) interval (default: the simulation's alpha), p_value (NaN), n_used,
+        and the design columns n_pre, n_post, effect."""
+        table = self.to_frame()
+        terms = [f"{r.term}[{r.n_pre}+{r.n_post}, {r.effect:g}]" for r in table.itertuples()]
+        rows = _monte_carlo_rows(table, "power", terms,
+                                 self.settings["alpha"] if alpha is None else alpha)
+        return rows.assign(n_pre=table["n_pre"].to_numpy(), n_post=table["n_post"].to_numpy(),
+                           effect=table["effect"].to_numpy())
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self.summary_frame(alpha)
+
     def summary(self) -> str:
         """One line per design and term: power with its Monte Carlo SE."""
         s = self.settings
@@ -377,10 +429,14 @@ class PowerResult:
                          f"{100 * row.mc_se:.1f} points)")
         return "\n".join(lines)
 
-    def plot(self, term: str = "level_change") -> Figure:
+    def plot(self, term: str = "level_change", *, ax: Any = None, title: str | None = None,
+             xlabel: str | None = None, ylabel: str | None = None) -> Figure:
         """Power curve for one term: power against the effect size, one line per design length
-        (or against the number of post periods when a single effect size was simulated)."""
+        (or against the number of post periods when a single effect size was simulated); drawn
+        on `ax` when given, `title`, `xlabel`, `ylabel` replacing the defaults."""
         from matplotlib.figure import Figure
+
+        from slp_eval.plots.style import finish
 
         if term not in EFFECT_TERMS:
             raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, EFFECT_TERMS))}")
@@ -388,8 +444,11 @@ class PowerResult:
         table = table[table["term"] == term]
         by_effect = table["effect"].nunique() > 1
         x, line = ("effect", ["n_pre", "n_post"]) if by_effect else ("n_post", ["n_pre", "effect"])
-        fig = Figure(figsize=(6, 4), layout="constrained")
-        ax = fig.subplots()
+        if ax is None:
+            fig = Figure(figsize=(6, 4), layout="constrained")
+            ax = fig.subplots()
+        else:
+            fig = ax.figure
         for key, part in table.groupby(line, sort=True):
             part = part.sort_values(x)
             label = (f"{key[0]} pre + {key[1]} post" if by_effect
@@ -402,7 +461,8 @@ class PowerResult:
         ax.set_xlabel(f"true {term}" if by_effect else "post-interruption periods")
         ax.set_ylabel("power")
         ax.legend(fontsize="small")
-        return fig
+        return finish(fig, [ax], palette={}, where="PowerResult.plot", title=title,
+                      xlabel=xlabel, ylabel=ylabel)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings and the power table (NaN -> None)."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -46,6 +46,27 @@ from statsmodels.stats.rates import test_poisson_2indep
 from slp_eval import ESTIMATE_COLUMNS
 from slp_eval.disclosure import DisclosureRule, disclose_count, disclose_ratio, disclose_share
 from slp_eval.errors import ModelInputError, ParameterError
+from slp_eval.tidy import TidyResult
+
+__all__ = [
+    "MeanComparison",
+    "PairedProportionComparison",
+    "PairedTest",
+    "PercentChange",
+    "ProportionComparison",
+    "ProportionMethod",
+    "RateComparison",
+    "adjust_pvalues",
+    "compare_means",
+    "compare_means_summary",
+    "compare_paired_proportions",
+    "compare_periods",
+    "compare_proportions",
+    "compare_rates",
+    "exact_poisson_interval",
+    "format_p",
+    "percent_change",
+]
 
 ProportionMethod = Literal["newcombe", "wald", "agresti-caffo", "miettinen-nurminen"]
 PairedTest = Literal["exact", "mid-p", "chi2"]
@@ -196,8 +217,8 @@ def _sm_ci(*args: object, **kwargs: object) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 # independent proportions
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ProportionComparison:
+@dataclass(frozen=True, repr=False)
+class ProportionComparison(TidyResult):
     """Two independent proportions, before (x1/n1) and after (x2/n2)."""
 
     x1: int
@@ -288,6 +309,18 @@ class ProportionComparison:
             "interval (Fagerland, Lydersen & Laake 2015). "
             f"Intervals are {_level(self.alpha)[:-3]} two-sided; the p-value is from the {test}."
         )
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The tidy rows of `to_frame()`: difference, risk_ratio, odds_ratio."""
+        return self.to_frame()
+
+    def _at_alpha(self, alpha: float) -> ProportionComparison:
+        return compare_proportions(self.x1, self.n1, self.x2, self.n2,
+                                   method=self.method,  # type: ignore[arg-type]
+                                   alpha=alpha, label=self.label)
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self._at_alpha(alpha).summary_frame()
 
     def to_dict(self) -> dict[str, object]:
         keys = ("x1", "n1", "x2", "n2", "alpha", "method", "difference", "ci_low", "ci_high",
@@ -458,8 +491,8 @@ def compare_proportions(
 # ---------------------------------------------------------------------------------------------
 # paired proportions
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PairedProportionComparison:
+@dataclass(frozen=True, repr=False)
+class PairedProportionComparison(TidyResult):
     """The same people measured before and after. ``table[i][j]``: before = (yes, no)[i],
     after = (yes, no)[j]."""
 
@@ -517,6 +550,17 @@ class PairedProportionComparison:
             f"17:2635, method 10), and the {self.test} on the discordant pairs. Intervals are "
             f"{_level(self.alpha)[:-3]} two-sided."
         )
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The tidy row of `to_frame()`: paired_difference."""
+        return self.to_frame()
+
+    def _at_alpha(self, alpha: float) -> PairedProportionComparison:
+        low, high = _newcombe_paired_interval(np.array(self.table), alpha)
+        return replace(self, alpha=alpha, ci_low=low, ci_high=high)
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self._at_alpha(alpha).summary_frame()
 
     def to_dict(self) -> dict[str, object]:
         keys = ("alpha", "difference", "ci_low", "ci_high", "p_value", "test", "label", "n",
@@ -659,8 +703,8 @@ def exact_poisson_interval(count: int, alpha: float = 0.05) -> tuple[float, floa
     return float(low), float(stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2)
 
 
-@dataclass(frozen=True)
-class RateComparison:
+@dataclass(frozen=True, repr=False)
+class RateComparison(TidyResult):
     """Poisson counts before (count1 over exposure1) and after (count2 over exposure2)."""
 
     count1: int
@@ -750,6 +794,18 @@ class RateComparison:
                      "independent; the rate ratio has a Wald interval and test on the log scale")
         return (f"The before and after counts were compared {model}. Intervals are "
                 f"{_level(self.alpha)[:-3]} two-sided.")
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The tidy rows of `to_frame()`: rate_before, rate_after, rate_ratio."""
+        return self.to_frame()
+
+    def _at_alpha(self, alpha: float) -> RateComparison:
+        return compare_rates(self.count1, self.exposure1, self.count2, self.exposure2,
+                             alpha=alpha, label=self.label, unit=self.unit,
+                             dispersion=self.dispersion)
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self._at_alpha(alpha).summary_frame()
 
     def to_dict(self) -> dict[str, object]:
         keys = ("count1", "exposure1", "count2", "exposure2", "alpha", "rate_ratio", "ci_low",
@@ -865,8 +921,8 @@ def compare_rates(
 # ---------------------------------------------------------------------------------------------
 # means and locations
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MeanComparison:
+@dataclass(frozen=True, repr=False)
+class MeanComparison(TidyResult):
     """Continuous outcome before (a) and after (b): Welch, Mann-Whitney/Hodges-Lehmann, bootstrap.
 
     Rank and bootstrap results are None when only summary statistics were given.
@@ -898,6 +954,9 @@ class MeanComparison:
     label: str = "mean"
     unit: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    # the samples of `compare_means` (None from summaries), kept so that `conf_int(alpha)` can
+    # recompute the rank and bootstrap intervals; never serialised
+    _samples: tuple[np.ndarray, np.ndarray] | None = field(default=None, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         rows: list[tuple[object, ...]] = [
@@ -939,8 +998,27 @@ class MeanComparison:
                      f"medians ({self.n_boot} resamples, seed {self.seed}).")
         return text + f" Intervals are {_level(self.alpha)[:-3]} two-sided."
 
+    def summary_frame(self) -> pd.DataFrame:
+        """The tidy rows of `to_frame()` (mean_difference, and hodges_lehmann_shift and
+        median_difference from samples) with the Welch row's Satterthwaite `df`."""
+        frame = self.to_frame()
+        frame.insert(6, "df", [self.df] + [math.nan] * (len(frame) - 1))
+        return frame
+
+    def _at_alpha(self, alpha: float) -> MeanComparison:
+        if self._samples is not None:
+            a, b = self._samples
+            return compare_means(a, b, alpha=alpha, n_boot=self.n_boot or 2000,
+                                 seed=self.seed if self.seed is not None else 20180401,
+                                 label=self.label, unit=self.unit)
+        return compare_means_summary(self.mean1, self.sd1, self.n1, self.mean2, self.sd2,
+                                     self.n2, alpha=alpha, label=self.label, unit=self.unit)
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self._at_alpha(alpha).summary_frame()
+
     def to_dict(self) -> dict[str, object]:
-        keys = [k for k in self.__dataclass_fields__ if k != "extra"]
+        keys = [k for k in self.__dataclass_fields__ if k not in ("extra", "_samples")]
         out: dict[str, object] = {k: _json(getattr(self, k)) for k in keys}
         out["kind"] = "means"
         out["estimates"] = _frame_records(self.to_frame())
@@ -1047,7 +1125,7 @@ def compare_means(
         hl_interval_method=hl_method, median_difference=float(np.median(b) - np.median(a)),
         median_ci_low=float(boot.confidence_interval.low),
         median_ci_high=float(boot.confidence_interval.high), n_boot=n_boot, seed=seed,
-        label=label, unit=unit,
+        label=label, unit=unit, _samples=(a, b),
     )
 
 
@@ -1088,8 +1166,8 @@ def compare_means_summary(
 # ---------------------------------------------------------------------------------------------
 # percent change and multiplicity
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PercentChange:
+@dataclass(frozen=True, repr=False)
+class PercentChange(TidyResult):
     """``100 * (ratio - 1)`` with the ratio's interval; ``basis`` says which ratio."""
 
     estimate: float
@@ -1113,6 +1191,21 @@ class PercentChange:
             f"Change {self.estimate:+.1f}% ({level} {self.ci_low:+.1f}% to {self.ci_high:+.1f}%, "
             f"from the {self.basis.replace('_', ' ')}); {format_p(self.p_value)}."
         )
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The tidy row of `to_frame()`: percent_change."""
+        return self.to_frame()
+
+    def _at_alpha(self, alpha: float) -> PercentChange:
+        comparison = self.comparison._at_alpha(alpha)
+        low, high = ((comparison.ratio_ci_low, comparison.ratio_ci_high)
+                     if isinstance(comparison, ProportionComparison)
+                     else (comparison.ci_low, comparison.ci_high))
+        return replace(self, ci_low=100 * (low - 1), ci_high=100 * (high - 1),
+                       comparison=comparison)
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return self._at_alpha(alpha).summary_frame()
 
     def to_dict(self) -> dict[str, object]:
         return {

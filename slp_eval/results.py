@@ -21,6 +21,9 @@ from slp_eval import ESTIMATE_COLUMNS
 from slp_eval.errors import SlpEvalError
 from slp_eval.markup import html_safe_json
 
+__all__ = ["RESULTS_FILE", "SCHEMA_VERSION", "build_results", "check_results", "dumps",
+           "estimate_rows", "to_jsonable", "write_results"]
+
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
 

@@ -42,7 +42,7 @@ from slp_eval.results import RESULTS_FILE, check_results
 
 MANIFEST_SCHEMA_VERSION = 1
 KEY_PACKAGES = (
-    "numpy", "scipy", "pandas", "statsmodels", "matplotlib", "seaborn", "pydantic", "pandera",
+    "numpy", "scipy", "pandas", "statsmodels", "matplotlib", "pydantic", "pandera",
     "duckdb", "papermill", "nbconvert", "nbformat", "ipykernel",
 )  # fmt: skip
 

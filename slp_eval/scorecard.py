@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,9 +43,13 @@ from slp_eval.prepost import (
     compare_rates,
     format_p,
 )
+from slp_eval.tidy import TidyResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+__all__ = ["CONTRADICTED", "NO_CHANGE", "SUPPORTED", "ClaimResult", "ClaimTest", "Comparison",
+           "Scorecard", "build", "evaluate_claim"]
 
 Comparison = ProportionComparison | PairedProportionComparison | RateComparison | MeanComparison
 SUPPORTED = "supported"
@@ -80,8 +84,8 @@ class ClaimResult:
     smallest_supporting_denominator: int | None = None
 
 
-@dataclass(frozen=True)
-class Scorecard:
+@dataclass(frozen=True, repr=False)
+class Scorecard(TidyResult):
     """All claims, their effects, intervals, adjusted p-values and verdicts."""
 
     results: tuple[ClaimResult, ...]
@@ -114,6 +118,19 @@ class Scorecard:
         )
         return frame[["claim_id", *ESTIMATE_COLUMNS, *[k for k in frame if k not in
                                                          ("claim_id", *ESTIMATE_COLUMNS)]]]
+
+    _term_column = "claim_id"
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per claim (indexed by ``claim_id`` in `params` and `conf_int`): the same as
+        `to_frame()`."""
+        return self.to_frame()
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        """Each claim re-tested at `alpha` (its own method: score, exact or Welch interval)."""
+        frame = self.to_frame()
+        tests = [evaluate_claim(r.claim, alpha) for r in self.results]
+        return frame.assign(ci_low=[t.ci_low for t in tests], ci_high=[t.ci_high for t in tests])
 
     def sensitivity(self) -> pd.DataFrame:
         """How each claim's interval moves across the plausible range of every assumption:
@@ -202,14 +219,16 @@ class Scorecard:
         name = "Holm" if self.adjust == "holm" else "Benjamini-Hochberg"
         return f"alpha = {self.alpha:g}, {name} adjustment across the testable claims"
 
-    def plot(self) -> Figure:
-        """Forest plot of the testable claims, one panel per kind of effect."""
+    def plot(self, **options: Any) -> Figure:
+        """Forest plot of the testable claims, one panel per kind of effect; `options` (title,
+        xlabel, ylabel, colors, width) go to `slp_eval.plots.forest_plot`."""
         from slp_eval.plots.forest import forest_plot
 
         frame = self.to_frame()
         frame = frame[frame["p_value"].notna()].assign(label=frame["metric"].map(_capital))
-        return forest_plot(frame, label="label", title="Headline claims: effect and 95% CI"
+        options.setdefault("title", "Headline claims: effect and 95% CI"
                            if math.isclose(self.alpha, 0.05) else "Headline claims")
+        return forest_plot(frame, label="label", **options)
 
     def to_dict(self) -> dict[str, object]:
         def clean(value: object) -> object:

@@ -23,6 +23,8 @@ from slp_eval.its.batch import (
     fit_its_many,
 )
 
+__all__ = ["SPARK_REASON", "fit_its_spark"]
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame as SparkDataFrame
 

@@ -52,7 +52,7 @@ def test_every_runtime_dependency_is_pinned_in_both() -> None:
         "jupyterlab",
         "pandas",
         "statsmodels",
-        "seaborn",
+        "matplotlib",
         "papermill",
         "nbval",
         "pydantic",

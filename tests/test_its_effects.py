@@ -302,7 +302,8 @@ def test_segment_trends_of_comparison_series() -> None:
     assert trends["difference:trend[before 2005]"] == pytest.approx(b["group:trend"])
 
 
-def test_short_repr(gaussian_fit) -> None:
-    assert repr(gaussian_fit) == (
-        "ITSResult(outcome='y', family='gaussian', errors='newey-west', maxlags=2, n_obs=60, "
-        "frequency='monthly', interruptions=['2020-07'])")
+def test_repr_names_the_model_and_shows_the_table(gaussian_fit) -> None:
+    text = repr(gaussian_fit)
+    assert text.splitlines()[0] == ("ITSResult for y: gaussian, errors=newey-west, maxlags=2; 60 "
+                                    "monthly observations; interruptions 2020-07")
+    assert "level_change[2020-07]" in text and text.endswith(gaussian_fit.summary())

@@ -48,7 +48,7 @@ def test_placebo_subset_and_views() -> None:
                                                            "2001"]
     frame = result.to_frame()
     assert frame.columns.tolist() == ["kind", "period", "term", "estimate", "std_err",
-                                      "ci_low", "ci_high", "p_value"]
+                                      "ci_low", "ci_high", "p_value", "df"]
     assert (frame["kind"] == "actual").sum() == 2
     assert "5 placebo interruptions" in result.summary()
     json.dumps(result.to_dict(), allow_nan=False)

@@ -11,13 +11,16 @@ import numpy as np
 import pandas as pd
 
 from slp_eval.errors import ParameterError
-from slp_eval.its.design import Interruption, Seasonality, programme_terms
+from slp_eval.its.design import Interruption, Seasonality, build_design, programme_terms
 from slp_eval.its.diagnostics import ITSDiagnostics, run_diagnostics
 from slp_eval.its.effects import Predictor
 from slp_eval.its.estimators import Estimate
 from slp_eval.its.lags import lag_bound
 from slp_eval.its.serialize import plain, records
 from slp_eval.its.timeindex import TimeIndex
+from slp_eval.tidy import TidyResult, wald_interval
+
+__all__ = ["ITSResult", "ModelSpec", "SeriesFrame"]
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
     from matplotlib.figure import Figure
@@ -70,11 +73,13 @@ class SeriesFrame:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ITSResult:
+class ITSResult(TidyResult):
     """A fitted interrupted time series (see `slp_eval.its.fit_its`).
 
     Attributes: `coefficients` (frame indexed by term), `design` (design matrix of the fitted
-    rows, visible term names), `model_result` (the statsmodels results object).
+    rows, visible term names), `model_result` (the statsmodels results object). As statsmodels'
+    results: `params`, `conf_int(alpha)`, `summary_frame()`, `predict(periods)`; a notebook cell
+    shows the coefficient table and the summary.
     """
 
     spec: ModelSpec
@@ -84,11 +89,12 @@ class ITSResult:
     design_all: pd.DataFrame
     fit: Estimate
 
-    def __repr__(self) -> str:
-        labels = [k.label for k in self.interruptions]
-        return (f"ITSResult(outcome={self.spec.outcome!r}, family={self.spec.family!r}, "
-                f"errors={self.spec.errors!r}, maxlags={self.fit.maxlags!r}, "
-                f"n_obs={self.n_obs}, frequency={self.frequency!r}, interruptions={labels!r})")
+    def _header(self) -> str:
+        labels = ", ".join(k.label for k in self.interruptions)
+        lags = "" if self.fit.maxlags is None else f", maxlags={self.fit.maxlags}"
+        return (f"ITSResult for {self.spec.outcome_name}: {self.spec.family}, errors="
+                f"{self.spec.errors}{lags}; {self.n_obs} {self.frequency} observations; "
+                f"interruptions {labels}")
 
     # ----- model ---------------------------------------------------------------------------
     @property
@@ -132,6 +138,20 @@ class ITSResult:
     def to_frame(self) -> pd.DataFrame:
         """The coefficients as a tidy frame with a `term` column first."""
         return self.coefficients.reset_index()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per term: term, estimate, std_err, ci_low, ci_high, p_value, df (+ ratio,
+        ratio_ci_low, ratio_ci_high for log and logit links); the same as `to_frame()`."""
+        return self.to_frame()
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        """Each term's estimate -/+ t(df) * std_err with the term's own df (n - k, or the
+        Kenward-Roger / Satterthwaite df with errors="ar"); z where df is NaN (z inference)."""
+        frame = self.to_frame()
+        frame["ci_low"], frame["ci_high"] = wald_interval(
+            frame["estimate"].to_numpy(), frame["std_err"].to_numpy(), frame["df"].to_numpy(),
+            alpha)
+        return frame
 
     # ----- prediction and effects ----------------------------------------------------------
     def _predictor(self) -> Predictor:
@@ -180,6 +200,82 @@ class ITSResult:
             "counterfactual_ci_low": counter["low"].to_numpy(),
             "counterfactual_ci_high": counter["high"].to_numpy(),
             "in_fit": self.series.in_fit[rows], "phase_in": self.series.phase_in[rows]})
+
+    def _ordinals_wanted(self, periods: Any) -> list[int]:
+        if periods is None:
+            return [int(o) for o in self.series.ordinal[self.series.treated]]
+        values = [periods] if isinstance(periods, str) or np.ndim(periods) == 0 else list(periods)
+        if not values:
+            raise ParameterError("periods is empty (rule: give None for every period of the "
+                                 "series, or one or more periods coded like the time column)")
+        return [self.index.ordinal_of(v, "periods") for v in values]
+
+    def _new_rows(self, ordinals: list[int], origin: int) -> pd.DataFrame:
+        """Design rows of the treated series at periods with no row in the data."""
+        labels = ", ".join(self.index.label(o) for o in ordinals[:3])
+        missing = [(what, name) for what, name in (
+            ("covariates", ", ".join(self.spec.covariates)), ("offset", self.spec.offset),
+            ("trials", self.spec.trials)) if name]
+        if missing:
+            what, name = missing[0]
+            raise ParameterError(
+                f"periods {labels}: not in the data, and the model's {what} ({name}) has no "
+                "values there (rule: predict() extends a series only for models without "
+                "covariates, offset or trials; for periods in the data it uses their values)")
+        month = (np.array([pd.Period(ordinal=o, freq="M").month for o in ordinals])
+                 if self.frequency == "monthly" else None)
+        t = np.asarray(ordinals, dtype=float) - origin
+        rows = build_design(t, interruptions=self.interruptions, impact=self.spec.impact,
+                            treated=np.ones(len(t)) if self.controlled else None, month=month,
+                            seasonality=self.spec.seasonality)
+        return rows[self.design_all.columns]
+
+    def predict(self, periods: Any = None, *, counterfactual: bool = False) -> pd.DataFrame:
+        """Mean of the treated series and its (1 - alpha) interval at `periods`.
+
+        `periods`: None (every period of the treated series), or one period or a list of periods
+        coded like the time column (e.g. "2020-04", 2021, "2019Q3"). Periods after the series
+        extrapolate the fitted model of the last segment (its level and trend, seasonal terms
+        continued); periods before the series are refused. `counterfactual=True` sets every
+        programme term to zero: the no-programme prediction (as `counterfactual()`).
+
+        Returns period, mean, ci_low, ci_high (outcome scale: for log and logit links the
+        interval of the linear predictor transformed, counts including the offset or trials)
+        and in_series (False for extrapolated periods). The interval is for the mean, as
+        statsmodels' `get_prediction().summary_frame()` mean_ci, not a prediction interval for a
+        new observation; with AR errors the mean does not carry the last residual forward.
+        """
+        wanted = self._ordinals_wanted(periods)
+        treated = np.flatnonzero(self.series.treated)
+        first = int(self.series.ordinal[treated].min())
+        before = [o for o in wanted if o < first]
+        if before:
+            raise ParameterError(
+                f"periods {self.index.label(before[0])}: before the series starts at "
+                f"{self.index.label(first)} (rule: predict() covers the series and periods "
+                "after it; the model says nothing about periods before the data)")
+        row_of = {int(self.series.ordinal[r]): int(r) for r in treated}
+        new = [o for o in wanted if o not in row_of]
+        origin = int(self.series.ordinal.min())
+        x_new = self._new_rows(new, origin) if new else self.design_all.iloc[:0]
+        position = {o: i for i, o in enumerate(new)}
+        x = np.vstack([self.design_all.iloc[row_of[o]].to_numpy() if o in row_of
+                       else x_new.iloc[position[o]].to_numpy() for o in wanted])
+        if counterfactual:
+            for term in programme_terms(self.interruptions, self.spec.impact, self.controlled):
+                x[:, self.design_all.columns.get_loc(term)] = 0.0
+        existing = np.array([row_of.get(o, -1) for o in wanted])
+        log_offset = (None if self.series.exposure is None
+                      else np.log(self.series.exposure[existing]))
+        trials = None if self.series.trials is None else self.series.trials[existing]
+        predictor = Predictor(self.fit.table["estimate"].to_numpy(), self.fit.cov.to_numpy(),
+                              self.fit.df_resid, self.fit.link, log_offset, trials,
+                              self.fit.small_sample)
+        band = predictor.band(x, self.spec.alpha)
+        return pd.DataFrame({
+            "period": [self.index.label(o) for o in wanted], "mean": band["mean"].to_numpy(),
+            "ci_low": band["low"].to_numpy(), "ci_high": band["high"].to_numpy(),
+            "in_series": existing >= 0})
 
     def _effect(self, rows: np.ndarray, removed: list[Interruption]) -> pd.DataFrame:
         return self._predictor().effect(self.design_all.to_numpy(),
@@ -284,12 +380,13 @@ class ITSResult:
 
         return methods_text(self)
 
-    def plot(self, ax: Any = None) -> Figure:
+    def plot(self, ax: Any = None, **options: Any) -> Figure:
         """Observed points, fitted segments, dashed counterfactual, interruption lines, shaded
-        phase-in and CI ribbons."""
+        phase-in and CI ribbons; `options` (title, xlabel, ylabel, colors, ...) go to
+        `slp_eval.plots.plot_its`."""
         from slp_eval.plots.its import plot_its
 
-        return plot_its(self, ax=ax)
+        return plot_its(self, ax=ax, **options)
 
     def model_info(self) -> dict[str, Any]:
         """What was fitted, for results.json and the methods text."""

@@ -25,11 +25,14 @@ from slp_eval.its.fit import fit_its
 from slp_eval.its.result import ITSResult
 from slp_eval.its.serialize import records
 from slp_eval.its.shifts import fit_interruption_sets
+from slp_eval.tidy import TidyResult, wald_interval
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
     from matplotlib.figure import Figure
 
-_COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
+__all__ = ["BreakDateResult", "PlaceboResult", "break_date_sensitivity", "placebo_test"]
+
+_COLUMNS = ["period", "term", "estimate", "std_err", "ci_low", "ci_high", "p_value", "df"]
 
 
 def _effect_rows(result: ITSResult, position: int) -> pd.DataFrame:
@@ -53,8 +56,23 @@ def _table_rows(table: pd.DataFrame, label: str, prefix: str = "") -> list[dict[
     return rows
 
 
-@dataclass(frozen=True)
-class PlaceboResult:
+def _tidy(frame: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    """`term` made unique by its date (`level_change[2016-04]`), then `first`, the estimate
+    columns and df."""
+    out = frame.assign(term=frame["term"] + "[" + frame["period"].astype(str) + "]")
+    return out[["term", *first, *_COLUMNS[2:]]]
+
+
+def _wald_at(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Every row's estimate -/+ t(df) * std_err (z where df is NaN), as the fits' own
+    coefficient intervals are computed."""
+    low, high = wald_interval(frame["estimate"].to_numpy(), frame["std_err"].to_numpy(),
+                              frame["df"].to_numpy(), alpha)
+    return frame.assign(ci_low=low, ci_high=high)
+
+
+@dataclass(frozen=True, repr=False)
+class PlaceboResult(TidyResult):
     """Placebo effects across the pre-period (`placebos`), the real effect (`actual`) and the
     rank and permutation-style p of the real one per term (`tests`)."""
 
@@ -66,6 +84,14 @@ class PlaceboResult:
         """Placebo and actual estimates in one tidy frame (`kind` says which)."""
         return pd.concat([self.actual.assign(kind="actual"), self.placebos.assign(kind="placebo")],
                          ignore_index=True)[["kind", *_COLUMNS]]
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per fit and term: term with its date (`level_change[2016-04]`), kind
+        ("actual" or "placebo"), period, estimate, std_err, ci_low, ci_high, p_value, df."""
+        return _tidy(self.to_frame(), ["kind", "period"])
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return _wald_at(self.summary_frame(), alpha)
 
     def summary(self) -> str:
         """One paragraph per term."""
@@ -79,11 +105,12 @@ class PlaceboResult:
                 f"(permutation-style p = {row['p_value']:.3g}).")
         return " ".join(parts)
 
-    def plot(self) -> Figure:
-        """Placebo estimates per term with the actual estimate marked."""
+    def plot(self, **options: Any) -> Figure:
+        """Placebo estimates per term with the actual estimate marked; `options` (title,
+        xlabel, ylabel, colors) go to `slp_eval.plots.plot_placebo`."""
         from slp_eval.plots.its import plot_placebo
 
-        return plot_placebo(self)
+        return plot_placebo(self, **options)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -91,8 +118,8 @@ class PlaceboResult:
                 "tests": records(self.tests), "summary": self.summary()}
 
 
-@dataclass(frozen=True)
-class BreakDateResult:
+@dataclass(frozen=True, repr=False)
+class BreakDateResult(TidyResult):
     """Level and trend change estimates as the interruption is moved (`estimates`)."""
 
     estimates: pd.DataFrame  # shift, chosen, period, term, estimate, std_err, ci_low, ...
@@ -100,6 +127,14 @@ class BreakDateResult:
     def to_frame(self) -> pd.DataFrame:
         """The estimates, one row per shift and term."""
         return self.estimates.copy()
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per shift and term: term with its date (`level_change[2018-05]`), shift,
+        chosen, period, estimate, std_err, ci_low, ci_high, p_value, df."""
+        return _tidy(self.estimates, ["shift", "chosen", "period"])
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        return _wald_at(self.summary_frame(), alpha)
 
     def summary(self) -> str:
         """How far the estimates move over the window."""
@@ -116,11 +151,12 @@ class BreakDateResult:
                 f"around {self.estimates.loc[self.estimates['chosen'], 'period'].iloc[0]}: "
                 + "; ".join(parts) + ".")
 
-    def plot(self) -> Figure:
-        """Estimates and CIs by interruption date, one panel per term."""
+    def plot(self, **options: Any) -> Figure:
+        """Estimates and CIs by interruption date, one panel per term; `options` (title,
+        xlabel, ylabel, colors) go to `slp_eval.plots.plot_break_dates`."""
         from slp_eval.plots.its import plot_break_dates
 
-        return plot_break_dates(self)
+        return plot_break_dates(self, **options)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

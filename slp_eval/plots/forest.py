@@ -18,6 +18,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from slp_eval.errors import ModelInputError
+from slp_eval.plots.style import Colors, finish
+
+__all__ = ["AXIS_LABELS", "DEFAULT_COLOUR", "POINT_TERMS", "RATIO_TERMS", "VERDICT_COLOURS",
+           "forest_plot"]
 
 #: Effects on a ratio scale: drawn on a log axis with the no-change line at 1.
 RATIO_TERMS = frozenset({"rate_ratio", "risk_ratio", "odds_ratio"})
@@ -55,13 +59,18 @@ def forest_plot(
     group: str = "term",
     title: str | None = None,
     width: float = 8.0,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    colors: Colors = None,
 ) -> Figure:
     """Estimates with intervals, one row per line of ``frame``, one panel per value of ``group``.
 
     Rows without a finite estimate and interval are left out (an untestable claim has nothing to
     draw). Ratio terms are drawn on a log axis with a line at 1, other terms with a line at 0;
     proportion differences in percentage points. A ``verdict`` column, if present, colours the
-    rows. The estimate and interval are printed at the right of each row.
+    rows. The estimate and interval are printed at the right of each row. ``xlabel`` and
+    ``ylabel`` replace every panel's axis labels; ``colors`` maps "estimate" (rows without a
+    verdict) or a verdict to a colour.
     """
     missing = [c for c in (label, group, "estimate", "ci_low", "ci_high") if c not in frame]
     if missing:
@@ -88,7 +97,8 @@ def forest_plot(
                       frameon=False)
     if title:
         figure.suptitle(title)
-    return figure
+    return finish(figure, list(axes), palette={"estimate": DEFAULT_COLOUR, **VERDICT_COLOURS},
+                  where="forest_plot", xlabel=xlabel, ylabel=ylabel, colors=colors)
 
 
 def _panel(ax: Any, rows: pd.DataFrame, term: str, label: str) -> None:

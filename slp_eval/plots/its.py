@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from slp_eval.plots.style import Colors, finish
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -20,6 +22,15 @@ OBSERVED = "#4d4d4d"
 FITTED = "#1f77b4"
 COUNTERFACTUAL = "#d62728"
 CONTROL = "#7f7f7f"
+__all__ = ["ACF_COLORS", "BREAK_DATE_COLORS", "ITS_COLORS", "PLACEBO_COLORS", "plot_acf",
+           "plot_break_dates", "plot_its", "plot_placebo"]
+
+#: The colour roles each function's `colors=` accepts, with their defaults.
+ITS_COLORS = {"observed": OBSERVED, "fitted": FITTED, "counterfactual": COUNTERFACTUAL,
+              "control": CONTROL}
+ACF_COLORS = {"acf": FITTED}
+PLACEBO_COLORS = {"placebo": CONTROL, "actual": COUNTERFACTUAL}
+BREAK_DATE_COLORS = {"estimate": FITTED, "chosen": COUNTERFACTUAL}
 
 
 def _figure(ax: Any, size: tuple[float, float] = (8.0, 4.5)) -> tuple[Figure, Any]:
@@ -43,7 +54,9 @@ def _control_fit(result: ITSResult) -> pd.DataFrame:
 
 def plot_its(result: ITSResult, ax: Any = None, *, observed: np.ndarray | None = None,
              suppressed_label: str = "suppressed",
-             comparison_total: Callable[[np.ndarray], np.ndarray] | None = None) -> Figure:
+             comparison_total: Callable[[np.ndarray], np.ndarray] | None = None,
+             title: str | None = None, xlabel: str | None = None, ylabel: str | None = None,
+             colors: Colors = None) -> Figure:
     """Observed points (hollow when outside the fit), fitted segments with CI ribbons, the
     dashed counterfactual with its ribbon, interruption lines and shaded phase-in periods.
 
@@ -52,7 +65,10 @@ def plot_its(result: ITSResult, ax: Any = None, *, observed: np.ndarray | None =
     its value. ``comparison_total`` does the same for the comparison units: applied to each
     period's total over the units (e.g. rounding, NaN where suppressed), the mean drawn is that
     controlled total over the number of units (a mean times its units gives only the controlled
-    total back)."""
+    total back).
+
+    ``title``, ``xlabel``, ``ylabel`` replace the defaults; ``colors`` maps the roles
+    "observed", "fitted", "counterfactual" (also the suppressed marks) and "control" to colours."""
     figure, ax = _figure(ax)
     frame = result.counterfactual()
     if observed is not None:
@@ -107,11 +123,14 @@ def plot_its(result: ITSResult, ax: Any = None, *, observed: np.ndarray | None =
     ax.set_ylabel(result.spec.outcome_name)
     ax.set_title(f"Interrupted time series: {result.spec.outcome_name}")
     ax.legend(frameon=False, fontsize="small")
-    return figure
+    return finish(figure, [ax], palette=ITS_COLORS, where="plot_its", title=title,
+                  xlabel=xlabel, ylabel=ylabel, colors=colors)
 
 
-def plot_acf(diagnostics: ITSDiagnostics, ax: Any = None) -> Figure:
-    """Residual autocorrelations with the white-noise band."""
+def plot_acf(diagnostics: ITSDiagnostics, ax: Any = None, *, title: str | None = None,
+             xlabel: str | None = None, ylabel: str | None = None,
+             colors: Colors = None) -> Figure:
+    """Residual autocorrelations with the white-noise band (``colors`` role: "acf")."""
     figure, ax = _figure(ax, (6.0, 3.5))
     acf = diagnostics.acf[diagnostics.acf["lag"] > 0]
     ax.vlines(acf["lag"], 0, acf["acf"], color=FITTED)
@@ -122,11 +141,16 @@ def plot_acf(diagnostics: ITSDiagnostics, ax: Any = None) -> Figure:
     ax.set_xlabel("lag")
     ax.set_ylabel("residual autocorrelation")
     ax.set_title("Residual ACF")
-    return figure
+    return finish(figure, [ax], palette=ACF_COLORS, where="plot_acf", title=title,
+                  xlabel=xlabel, ylabel=ylabel, colors=colors)
 
 
-def plot_placebo(placebo: PlaceboResult) -> Figure:
-    """Placebo estimates by placebo date, one panel per term, with the actual estimate."""
+def plot_placebo(placebo: PlaceboResult, *, title: str | None = None, xlabel: str | None = None,
+                 ylabel: str | None = None, colors: Colors = None) -> Figure:
+    """Placebo estimates by placebo date, one panel per term, with the actual estimate.
+
+    ``title`` is the figure's; ``xlabel``/``ylabel`` go on every panel; ``colors`` roles:
+    "placebo", "actual"."""
     terms = placebo.actual["term"].tolist()
     figure = Figure(figsize=(4.0 * len(terms), 3.5), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(terms)))
@@ -141,11 +165,17 @@ def plot_placebo(placebo: PlaceboResult) -> Figure:
         ax.set_xticks(range(len(rows)), rows["period"], rotation=90, fontsize="x-small")
         ax.set_title(term.replace("_", " "))
         ax.legend(frameon=False, fontsize="small")
-    return figure
+    return finish(figure, list(axes), palette=PLACEBO_COLORS, where="plot_placebo", title=title,
+                  xlabel=xlabel, ylabel=ylabel, colors=colors)
 
 
-def plot_break_dates(sensitivity: BreakDateResult) -> Figure:
-    """Estimate and CI by interruption date, one panel per term, the chosen date marked."""
+def plot_break_dates(sensitivity: BreakDateResult, *, title: str | None = None,
+                     xlabel: str | None = None, ylabel: str | None = None,
+                     colors: Colors = None) -> Figure:
+    """Estimate and CI by interruption date, one panel per term, the chosen date marked.
+
+    ``title`` is the figure's; ``xlabel``/``ylabel`` go on every panel; ``colors`` roles:
+    "estimate", "chosen"."""
     frame = sensitivity.estimates
     terms = list(dict.fromkeys(frame["term"]))
     figure = Figure(figsize=(4.0 * len(terms), 3.5), layout="constrained")
@@ -160,4 +190,5 @@ def plot_break_dates(sensitivity: BreakDateResult) -> Figure:
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xticks(rows["shift"], rows["period"], rotation=90, fontsize="x-small")
         ax.set_title(term.replace("_", " "))
-    return figure
+    return finish(figure, list(axes), palette=BREAK_DATE_COLORS, where="plot_break_dates",
+                  title=title, xlabel=xlabel, ylabel=ylabel, colors=colors)

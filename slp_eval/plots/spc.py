@@ -12,6 +12,8 @@ import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
 
+from slp_eval.plots.style import Colors, check_colors
+
 if TYPE_CHECKING:
     from slp_eval.spc import SPCResult
 
@@ -44,12 +46,12 @@ _ASSURANCE = {
 }
 
 
-def _icon(ax: Any, x: float, letter: str, colour: str) -> None:
+def _icon(ax: Any, x: float, letter: str, colour: str, palette: Mapping[str, Any]) -> None:
     ax.scatter(
         [x],
         [1.08],
         s=230,
-        color=COLOURS[colour],
+        color=palette[colour],
         edgecolors="black",
         linewidths=0.6,
         transform=ax.transAxes,
@@ -87,8 +89,15 @@ def plot_spc(
     title: str | None = None,
     label: str | None = None,
     legend: bool = True,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    colors: Colors = None,
 ) -> Figure:
-    """One MDC chart: grey line, points coloured by `point_type`, mean, limits, target, rebases."""
+    """One MDC chart: grey line, points coloured by `point_type`, mean, limits, target, rebases.
+
+    ``ylabel`` (or its older name ``label``) and ``xlabel`` label the axes; ``colors`` replaces
+    any of the `COLOURS` roles (e.g. ``{"target": "black"}``)."""
+    palette = {**COLOURS, **check_colors(colors, COLOURS, "plot_spc")}
     if ax is None:
         figure = Figure(figsize=(7.5, 3.8), layout="constrained")
         ax = figure.subplots()
@@ -96,14 +105,14 @@ def plot_spc(
         figure = ax.figure
     out = result.to_frame()
     x = out["x"].to_numpy()
-    ax.plot(x, out["y"], color=COLOURS["value_line"], linewidth=1.2, zorder=2)
+    ax.plot(x, out["y"], color=palette["value_line"], linewidth=1.2, zorder=2)
     point_types = out["point_type"].fillna("common_cause")
     for kind in dict.fromkeys(point_types):
         rows = (point_types == kind).to_numpy()
         ax.scatter(
             x[rows],
             out["y"][rows],
-            color=COLOURS[kind],
+            color=palette[kind],
             s=18,
             zorder=3,
             label=kind.replace("_", " ").replace("special cause ", "special cause: "),
@@ -112,13 +121,13 @@ def plot_spc(
         seg = out[out["rebase_group"] == group]
         first = group == out["rebase_group"].iloc[0]
         ax.plot(
-            seg["x"], seg["mean"], color=COLOURS["mean_line"], linewidth=1, label="mean" if first else None
+            seg["x"], seg["mean"], color=palette["mean_line"], linewidth=1, label="mean" if first else None
         )
         for column in ("lpl", "upl"):
             ax.plot(
                 seg["x"],
                 seg[column],
-                color=COLOURS["limits"],
+                color=palette["limits"],
                 linestyle="--",
                 linewidth=1,
                 label="process limits" if first and column == "upl" else None,
@@ -126,10 +135,10 @@ def plot_spc(
         if not first:
             ax.axvline(seg["x"].iloc[0], color="black", linestyle=":", linewidth=1, label="rebase")
     if result.target is not None:
-        ax.axhline(result.target, color=COLOURS["target"], linewidth=1.2, label=f"target {result.target:g}")
+        ax.axhline(result.target, color=palette["target"], linewidth=1.2, label=f"target {result.target:g}")
     shown = icons(result)
     for k, (_, letter, colour, _caption) in enumerate(reversed(shown)):
-        _icon(ax, 0.98 - 0.05 * k, letter, colour)
+        _icon(ax, 0.98 - 0.05 * k, letter, colour, palette)
     if shown:
         caption = "; ".join(c for *_, c in shown)
         ax.text(
@@ -141,7 +150,9 @@ def plot_spc(
             va="center",
             fontsize=9,
         )
-    ax.set_ylabel(result.value if label is None else label)
+    ax.set_ylabel(ylabel if ylabel is not None else result.value if label is None else label)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title, loc="left", pad=6, fontsize=10)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
@@ -156,18 +167,26 @@ def plot_spc(
     return figure
 
 
-def plot_spc_panels(results: Mapping[str, SPCResult], *, label: str | None = None) -> Figure:
-    """One MDC chart per result, stacked (panel titles are the mapping's keys; `label` the y axis)."""
+def plot_spc_panels(results: Mapping[str, SPCResult], *, label: str | None = None,
+                    title: str | None = None, xlabel: str | None = None,
+                    ylabel: str | None = None, colors: Colors = None) -> Figure:
+    """One MDC chart per result, stacked (panel titles are the mapping's keys; `ylabel` or its
+    older name `label` the y axis; `title` the figure's; `colors` as `plot_spc`)."""
+    label = ylabel if ylabel is not None else label
     n = len(results)
     figure = Figure(figsize=(7.5, 1.0 + 2.7 * n), layout="constrained")
     axes = np.atleast_1d(figure.subplots(n, 1, sharex=True, squeeze=False)).ravel()
     handles: dict[str, Any] = {}
     for ax, (name, result) in zip(axes, results.items(), strict=True):
-        plot_spc(result, ax=ax, title=name, label="", legend=False)
+        plot_spc(result, ax=ax, title=name, label="", legend=False, colors=colors)
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(text, handle)
     if label:
         figure.supylabel(label, fontsize=10)
+    if xlabel:
+        figure.supxlabel(xlabel, fontsize=10)
+    if title:
+        figure.suptitle(title)
     figure.legend(
         list(handles.values()), list(handles), loc="outside lower center", ncols=4, fontsize=9, frameon=False
     )
