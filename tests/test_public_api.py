@@ -1,4 +1,5 @@
-"""Every documented module (the Makefile's DOC_MODULES) declares `__all__`, every name in it
+"""Every documented module (`slp_eval.registry.documented_modules()`, which the Makefile's
+DOC_MODULES calls) declares `__all__`, every name in it
 exists, and every public class and function the module defines is in it (tab completion and
 `from m import *` show the API, not its imports)."""
 
@@ -6,19 +7,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import re
-from pathlib import Path
 
 import pytest
 
-MAKEFILE = Path(__file__).parents[1] / "Makefile"
+from slp_eval.registry import documented_modules
 
 
 def _doc_modules() -> list[str]:
-    text = MAKEFILE.read_text().replace("\\\n", " ")
-    match = re.search(r"^DOC_MODULES\s*:?=\s*(.+)$", text, flags=re.MULTILINE)
-    assert match, "Makefile has no DOC_MODULES line"
-    return match.group(1).split()
+    return list(documented_modules())
 
 
 def test_doc_modules_are_listed() -> None:
