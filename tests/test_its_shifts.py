@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from slp_eval.errors import ModelInputError
@@ -63,8 +63,14 @@ def test_break_dates_and_placebos_equal_fit_its_date_by_date(seed, n, errors, ma
         for column in NUMBERS:
             np.testing.assert_allclose(rows[column], expected[column], rtol=1e-8, atol=1e-300,
                                        err_msg=f"shift {shift} {column}")
-    placebo = placebo_test(data, outcome="y", time="month", interruptions=months[cut],
-                           n_placebos=6, **model)
+    try:
+        placebo = placebo_test(data, outcome="y", time="month", interruptions=months[cut],
+                               n_placebos=6, **model)
+    except ModelInputError:
+        # a placebo date whose design fit_its refuses (e.g. month dummies collinear with a level
+        # change on a short pre-period): placebo_test raises fit_its's own error, as the loop did
+        # (checked exactly in the bad-date test below); nothing to compare here
+        assume(False)
     pre = data.iloc[:cut]
     for period, rows in placebo.placebos.groupby("period"):
         fit = fit_its(pre, outcome="y", time="month", interruptions=period, **model)
