@@ -517,6 +517,22 @@ def break_dates(data: pd.DataFrame, params: ITSParams) -> BreakDateResult | str:
         return f"No break-date sensitivity analysis: {error}."
 
 
+def checks(result: ITSResult, series: pd.DataFrame, params: ITSParams
+           ) -> tuple[ITSDiagnostics, PlaceboResult | str, BreakDateResult | str]:
+    """Residual diagnostics, the in-time placebo test and the break-date sensitivity the
+    parameters ask for (`placebo`, `break_dates`): what the answer and the evidence read."""
+    return result.diagnostics(), placebo(series, params), break_dates(series, params)
+
+
+def findings(result: ITSResult, params: ITSParams, series: pd.DataFrame,
+             diagnostics: ITSDiagnostics, placebo_result: PlaceboResult | str,
+             breaks: BreakDateResult | str) -> list[str]:
+    """Every limitation the fit, its diagnostics and its sensitivity analyses reveal, in the
+    order the report lists them (`limitations`, then `sensitivity_limitations`)."""
+    return (limitations(result, diagnostics, params, series)
+            + sensitivity_limitations(placebo_result, breaks, params.alpha))
+
+
 def show_sensitivity(report: Report, check: PlaceboResult | BreakDateResult | str,
                      result: ITSResult, name: str, *, caption: str = "") -> None:
     """`Report.sensitivity` with the panels' y axes in the estimates' units: the outcome's unit
@@ -584,23 +600,25 @@ def results_block(result: ITSResult, params: ITSParams | None = None, **extra: A
 # -- what a reader sees: units, plain term labels, the headline effect and the answer box ------
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December"]
-#: The answer box's caveat is the first limitation (in the order `limitations` and
-#: `sensitivity_limitations` give them) of the first kind that has one, in this order: what makes
-#: the interval itself untrustworthy (residual autocorrelation, overdispersion, a near-unit-root
-#: or boundary AR estimate, very few degrees of freedom), then too few points to fit a trend,
-#: then a placebo test that does not single the effect out or a break date that flips its sign,
-#: then extrapolation of the pre-trend, then short segments, then the lack of a comparison
-#: series. Each kind is recognised by the opening words of the sentence that states it. Synthetic
-#: data is not a caveat here: the SYNTHETIC banner stands directly above the answer box; it is
-#: the caveat only when nothing else is flagged.
+#: The answer box's caveat is the first sentence of the first limitation (in the order
+#: `findings` gives them) of the first kind that has one, in this order: what makes the interval
+#: itself untrustworthy (residual autocorrelation, overdispersion, a near-unit-root or boundary AR
+#: estimate), then very few degrees of freedom, then too few points in a segment, then a placebo
+#: test that does not single the effect out or a break date that flips its sign, then
+#: extrapolation of the pre-trend, then a denominator that never changes, then the lack of a
+#: comparison series. Each kind is recognised by the opening words of the sentence `limitations`,
+#: `approximation_limitations`, `extrapolation_limitations` or `sensitivity_limitations` writes.
+#: Synthetic data is not a caveat here: the SYNTHETIC banner stands directly above the answer
+#: box; it is the caveat only when nothing else is flagged.
 CAVEAT_PRIORITY: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("intervals", ("Autocorrelation remains", "The counts are overdispersed",
                    "The autoregressive coefficient", "The REML estimate of the autocorrelation")),
     ("degrees of freedom", ("The level change at", "The trend change at")),
     ("too few points", ("Only",)),
-    ("sensitivity", ("The level change is not extreme", "The trend change is not extreme",
-                     "The group:", "The sign of the")),
+    ("sensitivity", ("The level change is", "The trend change is", "The group:",
+                     "The sign of the")),
     ("extrapolation", ("The post-programme period", "The pre-programme trend is imprecise")),
+    ("constant denominator", ("The denominator is", "The exposure is")),
     ("no comparison series", ("There is no comparison series",)),
 )
 SYNTHETIC_CAVEAT = ("The data are synthetic: the answer shows what the method does, not what "
@@ -831,25 +849,44 @@ def _its(report: Report) -> ITSParams:
 __all__ = [
     "APPROXIMATE_SEGMENT_POINTS",
     "AUTOCORRELATION_ADVICE",
+    "CAVEAT_PRIORITY",
     "MIN_EFFECT_DF",
     "MIN_SEGMENT_POINTS",
+    "SYNTHETIC_CAVEAT",
+    "answer",
     "approximation_limitations",
     "break_dates",
+    "checks",
     "controlled_observed",
     "count_kind",
+    "effect_path",
+    "effect_plot",
     "effects",
+    "effects_table",
+    "estimates_frame",
     "extrapolation_limitations",
+    "findings",
     "fit_arguments",
     "fit_plot",
+    "headline_effect",
     "horizon_effect",
+    "interruption_name",
+    "level_axis_label",
     "limitations",
+    "main_caveat",
     "placebo",
     "placebo_reconciliation",
     "published_comparison",
+    "quantity",
     "results_block",
     "sensitivity_block",
     "sensitivity_limitations",
     "series",
     "series_overview",
+    "show_sensitivity",
     "summary",
+    "term_label",
+    "unit_suffix",
+    "whole_numbers",
+    "with_unit",
 ]
