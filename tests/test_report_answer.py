@@ -25,7 +25,6 @@ from slp_eval.runner import RunResult, run
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-MINUS = "\N{MINUS SIGN}"
 
 
 def _report(name: str) -> Report:
@@ -78,9 +77,9 @@ def test_its_answer_for_counts_sums_whole_bed_days_and_names_the_autocorrelation
     post = cf["t"] >= result.interruptions[0].position
     total = float((cf["fitted"] - cf["counterfactual"])[post].sum())
     assert total < -1000
-    shown = f"{MINUS}{abs(round(total)):,}"
+    shown = f"-{abs(round(total)):,}"
     assert answer["effect"].startswith(f"{shown} bed days against the counterfactual in total over the "
-                                       f"{int(post.sum())} months from 2017-04 to 2024-12 (95% CI {MINUS}")
+                                       f"{int(post.sum())} months from 2017-04 to 2024-12 (95% CI -")
     assert not re.search(r"\d\.\d", answer["effect"]), "bed days are whole"
     assert answer["verdict"].startswith("After 2017-04 (CAMHS new care model starts), out-of-area CAMHS "
                                         "bed days fell below what its earlier trend predicts")
@@ -111,7 +110,7 @@ def test_its_answer_when_the_interval_includes_no_change() -> None:
     answer = its_report.answer(result, params, series, [])
     assert answer["verdict"] == ("The data do not show a change in the waiting time after 2018-01 (new "
                                  "triage): the 95% interval of the effect includes no change.")
-    assert f"{row['estimate']:+.2f}".replace("-", MINUS) + " days against" in answer["effect"]
+    assert f"{row['estimate']:+.2f} days against" in answer["effect"]
     assert answer["caveat"] is None
 
 
@@ -126,6 +125,10 @@ def test_main_caveat_follows_the_documented_priority() -> None:
     assert its_report.main_caveat([comparison]) == comparison
     assert its_report.main_caveat(["Something new."]) is None
     assert its_report.main_caveat([], synthetic=True) == its_report.SYNTHETIC_CAVEAT
+    advice = " ".join(["word"] * its_report.CAVEAT_WORDS)
+    long = f"Autocorrelation remains (p = 0.014); the intervals are too narrow; refit as {advice}. Next."
+    assert its_report.main_caveat([long]) == (
+        "Autocorrelation remains (p = 0.014); the intervals are too narrow.")
 
 
 def test_every_limitation_of_the_shipped_examples_has_a_caveat_kind(camhs, ccp) -> None:

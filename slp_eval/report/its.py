@@ -16,7 +16,7 @@ from slp_eval.disclosure import controlled_counts, disclose_count, disclose_rati
 from slp_eval.errors import ModelInputError
 from slp_eval.its import ITSDiagnostics, ITSResult
 from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult, break_date_sensitivity, placebo_test
-from slp_eval.its.text import number, p_text, unit_name
+from slp_eval.its.text import number, p_text, summary_text, unit_name
 from slp_eval.params.its import ITSParams
 from slp_eval.report.figures import WITHHELD_GID
 from slp_eval.report.session import Report
@@ -490,10 +490,13 @@ def placebo_reconciliation(result: ITSResult, placebo_result: PlaceboResult | st
     return sentence[0].upper() + sentence[1:] + "."
 
 
-def summary(result: ITSResult, placebo_result: PlaceboResult | str) -> str:
-    """The fit's summary paragraph, with the placebo reconciliation when one is needed."""
+def summary(result: ITSResult, placebo_result: PlaceboResult | str,
+            params: ITSParams | None = None) -> str:
+    """The fit's summary paragraph (differences in `params.outcome_unit`, if given), with the
+    placebo reconciliation when one is needed."""
     extra = placebo_reconciliation(result, placebo_result)
-    return result.summary() + (f" {extra}" if extra else "")
+    text = summary_text(result, params.outcome_unit if params is not None else None)
+    return text + (f" {extra}" if extra else "")
 
 
 def placebo(data: pd.DataFrame, params: ITSParams) -> PlaceboResult | str:
@@ -638,8 +641,7 @@ def quantity(value: float, params: ITSParams, series: pd.DataFrame, *, signed: b
     if value is None or not np.isfinite(value):
         return ""
     d = 0 if whole_numbers(params, series) else digits
-    text = f"{value:{'+' if signed else ''},.{d}f}"
-    return text.replace("-", "\N{MINUS SIGN}") if text.startswith("-") else text
+    return f"{value:{'+' if signed else ''},.{d}f}"
 
 
 def with_unit(text: str, params: ITSParams) -> str:
@@ -703,6 +705,28 @@ def estimates_frame(result: ITSResult, params: ITSParams) -> pd.DataFrame:
     return frame.assign(term=[term_label(t, result, params) for t in frame["term"]])
 
 
+_TESTS = {"durbin_watson": "Durbin-Watson", "breusch_godfrey": "Breusch-Godfrey",
+          "ljung_box": "Ljung-Box"}
+
+
+def diagnostics_table(diagnostics: ITSDiagnostics) -> pd.DataFrame:
+    """The residual tests with their plain names, for `Report.table` (p-values as "<0.001")."""
+    frame = diagnostics.to_frame()
+    return pd.DataFrame({"test": frame["test"].map(_TESTS).fillna(frame["test"]),
+                         "up to lag": frame["lag"], "statistic": frame["statistic"],
+                         "p": frame["p_value"]})
+
+
+def estimates_caption(result: ITSResult, params: ITSParams) -> str:
+    """The estimates table's caption, naming the scale of its Estimate column."""
+    if result.fit.link == "identity":
+        scale = params.outcome_unit or "the outcome's units"
+        return f"Segmented regression estimates (in {scale}; trends per {unit_name(result)})"
+    ratio = "rate" if result.fit.link == "log" else "odds"
+    return (f"Segmented regression estimates (Estimate on the log {ratio} scale; Ratio is the "
+            f"{ratio} ratio; trends per {unit_name(result)})")
+
+
 def headline_effect(result: ITSResult) -> pd.Series:
     """The effect the answer box quotes, against the counterfactual of the whole programme: for
     a log link (counts) summed over every period from the first interruption (as CausalImpact's
@@ -721,18 +745,30 @@ def headline_effect(result: ITSResult) -> pd.Series:
     return row
 
 
+#: Most words in the answer box's caveat: its sentence keeps whole clauses (split at "; ") up to
+#: this length, dropping the advice a long limitation ends with (the Limitations list keeps it).
+CAVEAT_WORDS = 35
+
+
 def main_caveat(items: list[str], synthetic: bool = False) -> str | None:
     """The one caveat that matters most: the first sentence of the first limitation by
-    `CAVEAT_PRIORITY`; `SYNTHETIC_CAVEAT` (for synthetic data) or None when none is flagged."""
+    `CAVEAT_PRIORITY`, shortened to whole clauses within `CAVEAT_WORDS` words;
+    `SYNTHETIC_CAVEAT` (for synthetic data) or None when nothing is flagged."""
     for _, openings in CAVEAT_PRIORITY:
         for item in items:
             if item.startswith(openings):
-                return _first_sentence(item)
+                return _short(re.split(r"(?<=\.)\s+(?=[A-Z])", " ".join(item.split()), maxsplit=1)[0])
     return SYNTHETIC_CAVEAT if synthetic else None
 
 
-def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=\.)\s+(?=[A-Z])", " ".join(text.split()), maxsplit=1)[0]
+def _short(sentence: str) -> str:
+    clauses = sentence.rstrip(".").split("; ")
+    kept = clauses[:1]
+    for clause in clauses[1:]:
+        if len(" ".join([*kept, clause]).split()) > CAVEAT_WORDS:
+            break
+        kept.append(clause)
+    return "; ".join(kept) + "."
 
 
 def answer(result: ITSResult, params: ITSParams, series: pd.DataFrame,
@@ -789,9 +825,8 @@ def effects_table(result: ITSResult, horizons: list[int], params: ITSParams,
             f"effect{suffix}": quantity(absolute["estimate"], params, series, signed=True),
             f"{level}% CI": f"{quantity(absolute['CI low'], params, series)} to "
                             f"{quantity(absolute['CI high'], params, series)}",
-            "relative effect (%)": f"{relative['estimate']:+.1f}".replace("-", "\N{MINUS SIGN}"),
-            f"relative {level}% CI": f"{relative['CI low']:.1f} to {relative['CI high']:.1f}"
-                                     .replace("-", "\N{MINUS SIGN}"),
+            "relative effect (%)": f"{relative['estimate']:+.1f}",
+            f"relative {level}% CI": f"{relative['CI low']:.1f} to {relative['CI high']:.1f}",
         })
     return pd.DataFrame(rows)
 
@@ -850,6 +885,7 @@ __all__ = [
     "APPROXIMATE_SEGMENT_POINTS",
     "AUTOCORRELATION_ADVICE",
     "CAVEAT_PRIORITY",
+    "CAVEAT_WORDS",
     "MIN_EFFECT_DF",
     "MIN_SEGMENT_POINTS",
     "SYNTHETIC_CAVEAT",
@@ -859,10 +895,12 @@ __all__ = [
     "checks",
     "controlled_observed",
     "count_kind",
+    "diagnostics_table",
     "effect_path",
     "effect_plot",
     "effects",
     "effects_table",
+    "estimates_caption",
     "estimates_frame",
     "extrapolation_limitations",
     "findings",
