@@ -818,7 +818,7 @@ def effects_table(result: ITSResult, horizons: list[int], params: ITSParams,
         if when == "cumulative" and result.fit.link == "log" and params.disclosure.in_effect:
             counterfactual = "withheld"
         rows.append({
-            "when": str(when).replace("periods after", f"{unit}s after"),
+            "when": str(when).replace("periods", f"{unit}s"),
             "period": period,
             f"fitted{suffix}": fitted if isinstance(fitted, str) else quantity(fitted, params, series),
             f"counterfactual{suffix}": counterfactual,
