@@ -150,9 +150,9 @@ def test_runner_end_to_end_on_a_shipped_parameter_file(tmp_path: Path) -> None:
     assert results["synthetic"] is True and manifest["synthetic"] is True
     assert manifest["disclosure"] == results["disclosure"]
     assert sorted(p.name for p in (result.run_dir / "figures").iterdir()) == [
-        "break_dates.png", "its_fit.png", "placebo.png", "residual_acf.png"]
-    assert results["figures"] == [f"figures/{n}.png" for n in ("its_fit", "residual_acf", "placebo",
-                                                                "break_dates")]
+        "break_dates.png", "its_effect.png", "its_fit.png", "placebo.png", "residual_acf.png"]
+    assert results["figures"] == [f"figures/{n}.png" for n in ("its_fit", "its_effect", "residual_acf",
+                                                                "placebo", "break_dates")]
     # truth of the synthetic series: a 12-point jump in April 2018 (slp_eval.synthetic, truth.json)
     level = next(r for r in results["estimates"] if r["term"] == "level_change[2018-04]")
     assert level["ci_low"] < 12.0 < level["ci_high"]
