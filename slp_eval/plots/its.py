@@ -190,8 +190,11 @@ def plot_effects(result: ITSResult, path: pd.DataFrame, *, unit: str | None = No
         if np.nanmax(np.abs(path[[f"{column}_low", f"{column}_high"]].to_numpy(float))) >= 1000:
             ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_title(f"Fitted minus counterfactual: {title}")
-        ax.legend(frameon=False, fontsize="small", loc="lower left")
     axes[-1].set_xlabel(result.spec.time)
+    handles = {label: handle for ax in axes
+               for handle, label in zip(*ax.get_legend_handles_labels(), strict=True)}
+    figure.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=len(handles),
+                  frameon=False, fontsize="small")
     return figure
 
 

@@ -126,6 +126,12 @@ def answer(result: PowerResult, params: PowerParams, term: str = "level_change",
     return {"verdict": verdict, "effect": effect, "caveat": caveat}
 
 
+def table_caption(params: PowerParams) -> str:
+    """The power table's caption, naming the unit of the true effect and the mean estimate."""
+    unit = params.outcome_unit
+    return "Simulated power by design" + (f" (true effect and mean estimate in {unit})" if unit else "")
+
+
 def power_plot(result: PowerResult, params: PowerParams, term: str = "level_change") -> Figure:
     """The power curve in percent (as the table) with the target and alpha lines labelled."""
     from slp_eval.plots.power import plot_power
@@ -134,4 +140,4 @@ def power_plot(result: PowerResult, params: PowerParams, term: str = "level_chan
 
 
 __all__ = ["TARGET", "answer", "arguments", "chosen_design", "conclusion", "limitations",
-           "power_plot", "power_table"]
+           "power_plot", "power_table", "table_caption"]
