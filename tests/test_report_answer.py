@@ -252,3 +252,16 @@ def test_answer_box_is_in_the_first_screen(its_run: RunResult) -> None:
     border = np.abs(pixels - np.array([0x00, 0x5E, 0xB8])).sum(axis=2) < 40
     rows = np.flatnonzero(border.sum(axis=1) > 600)  # its top and bottom edges span the page
     assert len(rows) >= 2 and rows.max() < 1000 and rows.max() - rows.min() > 60
+
+
+def test_comparison_series_terms_name_the_units_and_the_difference() -> None:
+    report = _report("eip_its_slp_vs_rest_of_england")
+    series = its_report.series(report)
+    result = fit_its(series, **its_report.fit_arguments(report.params))
+    labels = dict(zip(result.to_frame()["term"], its_report.estimates_frame(result, report.params)["term"],
+                      strict=True))
+    standard = "2016-04 (EIP access standard starts)"
+    assert labels["trend"] == f"Comparison units: trend before {standard}, per month"
+    assert labels["group:level_change[2016-04]"] == (
+        f"Difference (SLP minus comparison): change in level at {standard}")
+    assert labels["group"] == "Difference (SLP minus comparison): level at 2015-12"

@@ -255,7 +255,8 @@ def _constant(value: float, params: ITSParams) -> str:
 
 
 def published_comparison(result: ITSResult, params: ITSParams) -> pd.DataFrame:
-    """Published estimates beside ours (on the coefficient or ratio scale each source uses)."""
+    """Published estimates beside ours (on the coefficient or ratio scale each source uses); `term`
+    as the parameter file names it, `model term` in words."""
     table = result.coefficients
     rows = []
     for item in params.published:
@@ -269,7 +270,9 @@ def published_comparison(result: ITSResult, params: ITSParams) -> pd.DataFrame:
         else:
             ours = table.loc[item.term, ["estimate", "std_err", "ci_low", "ci_high"]].to_dict()
         rows.append({
-            "term": item.term, "scale": item.scale, "published": item.estimate, "ours": ours["estimate"],
+            "term": item.term,
+            "model term": term_label(item.term, result, params) if item.term in table.index else "",
+            "scale": item.scale, "published": item.estimate, "ours": ours["estimate"],
             "difference": ours["estimate"] - item.estimate,
             "published SE": item.std_err, "our SE": ours["std_err"],
             "published CI": _pair(item.ci_low, item.ci_high),
