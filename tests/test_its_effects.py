@@ -233,8 +233,8 @@ def test_summary_closes_with_the_effect_at_the_last_period_or_the_sum_of_counts(
     side = "above" if absolute["estimate"] >= 0 else "below"
     assert gaussian_fit.summary().endswith(
         f"By {absolute['period']}, 29 month(s) after 2020-07, the fitted series was "
-        f"{abs(absolute['estimate']):.3g} {side} the counterfactual (95% CI "
-        f"{absolute['ci_low']:.3g} to {absolute['ci_high']:.3g}; relative to the counterfactual "
+        f"{abs(absolute['estimate']):.2f} {side} the counterfactual (95% CI "
+        f"{absolute['ci_low']:.2f} to {absolute['ci_high']:.2f}; relative to the counterfactual "
         f"{100 * relative['estimate']:+.1f}%, CI {100 * relative['ci_low']:+.1f}% to "
         f"{100 * relative['ci_high']:+.1f}%).")
     assert "Summed over" not in gaussian_fit.summary()

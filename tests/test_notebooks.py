@@ -65,9 +65,9 @@ def test_stored_with_outputs_and_reads_like_a_paper(path: Path) -> None:
     code = [c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
     assert all(c.execution_count is not None for c in code), "stored without executing every cell"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
-    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
-                if line.startswith("## ")]
-    assert {"## Parameters", "## Data", "## Limitations", "## Disclosure control"} <= set(headings)
+    headings = [line.lstrip("#").strip() for c in nb.cells if c.cell_type == "markdown"
+                for line in c.source.splitlines() if line.startswith(("## ", "### "))]
+    assert {"Parameters", "Data", "Limitations", "Disclosure control"} <= set(headings)
     assert "papermill" not in nb.metadata
 
 
@@ -150,9 +150,9 @@ def test_runner_end_to_end_on_a_shipped_parameter_file(tmp_path: Path) -> None:
     assert results["synthetic"] is True and manifest["synthetic"] is True
     assert manifest["disclosure"] == results["disclosure"]
     assert sorted(p.name for p in (result.run_dir / "figures").iterdir()) == [
-        "break_dates.png", "its_fit.png", "placebo.png", "residual_acf.png"]
-    assert results["figures"] == [f"figures/{n}.png" for n in ("its_fit", "residual_acf", "placebo",
-                                                                "break_dates")]
+        "break_dates.png", "its_effect.png", "its_fit.png", "placebo.png", "residual_acf.png"]
+    assert results["figures"] == [f"figures/{n}.png" for n in ("its_fit", "its_effect", "residual_acf",
+                                                                "placebo", "break_dates")]
     # truth of the synthetic series: a 12-point jump in April 2018 (slp_eval.synthetic, truth.json)
     level = next(r for r in results["estimates"] if r["term"] == "level_change[2018-04]")
     assert level["ci_low"] < 12.0 < level["ci_high"]

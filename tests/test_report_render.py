@@ -56,7 +56,7 @@ def test_synthetic_banner_is_at_the_top(screenshot: np.ndarray) -> None:
 def test_figures_are_drawn_and_fit_the_page(its_run: RunResult, screenshot: np.ndarray) -> None:
     html = its_run.report.read_text()
     widths = [int(w) for w in re.findall(r'<img[^>]*width="(\d+)"', html)]
-    assert len(widths) == 4 and max(widths) <= A4_PX - 40  # inside the page's margins
+    assert len(widths) == 5 and max(widths) <= A4_PX - 40  # inside the page's margins
     # the figure area holds dark ink (points, lines, text): it rendered, not a broken image
     dark_rows = (screenshot.min(axis=2) < 100).sum(axis=1)
     assert (dark_rows > 200).sum() > 50

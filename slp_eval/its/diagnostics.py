@@ -22,6 +22,7 @@ from statsmodels.tsa.stattools import acf
 
 from slp_eval.its.lags import breusch_godfrey
 from slp_eval.its.serialize import plain
+from slp_eval.its.text import p_text
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
     from matplotlib.figure import Figure
@@ -51,7 +52,7 @@ class ITSDiagnostics:
             else:
                 name = row["test"].replace("_", "-").title()
                 parts.append(f"{name} test up to lag {int(row['lag'])}: statistic "
-                             f"{row['statistic']:.2f}, p = {row['p_value']:.3f}")
+                             f"{row['statistic']:.2f}, {p_text(row['p_value'])}")
         outside = self.acf.loc[(self.acf["lag"] > 0) & ((self.acf["acf"] < self.acf["ci_low"])
                                                         | (self.acf["acf"] > self.acf["ci_high"])),
                                "lag"].tolist()

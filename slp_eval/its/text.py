@@ -44,6 +44,13 @@ def _p(value: float) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
+def effect_number(value: float, link: str) -> str:
+    """An effect against the counterfactual as the report prints it everywhere (answer box,
+    effects table, summary): whole with thousands separators for counts (log link), otherwise
+    to 2 decimals."""
+    return f"{value:,.0f}" if link == "log" else f"{value:,.2f}"
+
+
 def number(value: float) -> str:
     """A number as the summary prints it (3 significant digits, or whole with commas from 1,000)."""
     return _num(value)
@@ -59,7 +66,11 @@ def unit_name(result: ITSResult) -> str:
     return _UNIT[result.frequency]
 
 
-def _describe(result: ITSResult, term: str, what: str) -> str | None:
+def _in(unit: str | None) -> str:
+    return f" {unit}" if unit else ""
+
+
+def _describe(result: ITSResult, term: str, what: str, unit: str | None = None) -> str | None:
     table = result.coefficients
     if term not in table.index:
         return None
@@ -68,9 +79,9 @@ def _describe(result: ITSResult, term: str, what: str) -> str | None:
     if result.fit.link == "identity":
         verb = "rose" if row["estimate"] >= 0 else "fell"
         if what == "level":
-            return (f"the level {verb} by {_num(abs(row['estimate']))} ({level}% CI "
+            return (f"the level {verb} by {_num(abs(row['estimate']))}{_in(unit)} ({level}% CI "
                     f"{_ci(row)}, {_p(row['p_value'])})")
-        return (f"the trend changed by {_num(row['estimate'])} per "
+        return (f"the trend changed by {_num(row['estimate'])}{_in(unit)} per "
                 f"{_UNIT[result.frequency]} ({level}% CI {_ci(row)}, {_p(row['p_value'])})")
     ratio = "a rate ratio" if result.fit.link == "log" else "an odds ratio"
     if what == "level":
@@ -80,30 +91,38 @@ def _describe(result: ITSResult, term: str, what: str) -> str | None:
             f"{_UNIT[result.frequency]} ({level}% CI {_ratio_ci(row)}, {_p(row['p_value'])})")
 
 
-def _overall_effect(result: ITSResult) -> str:
+def _overall_effect(result: ITSResult, outcome_unit: str | None = None) -> str:
     """The effect over the whole post-period: summed for counts (log link: bed days avoided),
-    at the last period for levels and shares, whose sum over months has no meaning."""
+    at the last period for levels and shares, whose sum over months has no meaning (numbers as
+    `effect_number`)."""
     level = round(100 * (1 - result.spec.alpha))
     unit = _UNIT[result.frequency]
-    if result.fit.link == "log":
+    link = result.fit.link
+
+    def ci(row) -> str:
+        return f"{effect_number(row['ci_low'], link)} to {effect_number(row['ci_high'], link)}"
+
+    if link == "log":
         cumulative = result.cumulative_effect().iloc[0]
         return (f"Summed over the {int(cumulative['periods'])} {unit}s from "
                 f"{cumulative['from_period']} to {cumulative['to_period']}, the observed series "
-                f"differs from the counterfactual by {_num(cumulative['estimate'])} ({level}% CI "
-                f"{_ci(cumulative)}).")
+                f"differs from the counterfactual by {effect_number(cumulative['estimate'], link)}"
+                f"{_in(outcome_unit)} ({level}% CI {ci(cumulative)}).")
     last = result.interruptions[-1]
     h = int(result.counterfactual()["t"].max()) - last.position
     effect = result.effect_at(h, last.label).set_index("term")
     absolute, relative = effect.loc["absolute_effect"], effect.loc["relative_effect"]
     side = "above" if absolute["estimate"] >= 0 else "below"
     return (f"By {absolute['period']}, {h} {unit}(s) after {last.label}, the fitted series was "
-            f"{_num(abs(absolute['estimate']))} {side} the counterfactual ({level}% CI "
-            f"{_ci(absolute)}; relative to the counterfactual {100 * relative['estimate']:+.1f}%, "
+            f"{effect_number(abs(absolute['estimate']), link)}{_in(outcome_unit)} {side} the "
+            f"counterfactual ({level}% CI {ci(absolute)}; relative to the counterfactual "
+            f"{100 * relative['estimate']:+.1f}%, "
             f"CI {100 * relative['ci_low']:+.1f}% to {100 * relative['ci_high']:+.1f}%).")
 
 
-def summary_text(result: ITSResult) -> str:
-    """A paragraph a report can quote."""
+def summary_text(result: ITSResult, outcome_unit: str | None = None) -> str:
+    """A paragraph a report can quote; `outcome_unit` ("percentage points") follows differences
+    in the outcome's units."""
     spec, unit = result.spec, _UNIT[result.frequency]
     table = result.coefficients
     prefix = "group:" if result.controlled else ""
@@ -113,7 +132,7 @@ def summary_text(result: ITSResult) -> str:
     if result.fit.link == "identity":
         direction = "rose" if pre["estimate"] >= 0 else "fell"
         opening = (f"Before {result.interruptions[0].label}, {spec.outcome_name} {who + ' ' if who else ''}"
-                   f"{direction} by {_num(abs(pre['estimate']))} a {unit}")
+                   f"{direction} by {_num(abs(pre['estimate']))}{_in(outcome_unit)} a {unit}")
     else:
         scale = "rate" if result.fit.link == "log" else "odds"
         direction = "rose" if pre["ratio"] >= 1 else "fell"
@@ -124,10 +143,10 @@ def summary_text(result: ITSResult) -> str:
     sentences = [opening + "."]
     for k in result.interruptions:
         parts = [p for p in (
-            _describe(result, f"{prefix}level_change[{k.label}]", "level"),
-            _describe(result, f"{prefix}trend_change[{k.label}]", "trend")) if p]
+            _describe(result, f"{prefix}level_change[{k.label}]", "level", outcome_unit),
+            _describe(result, f"{prefix}trend_change[{k.label}]", "trend", outcome_unit)) if p]
         sentences.append(f"At {k.label} " + "; ".join(parts) + ".")
-    sentences.append(_overall_effect(result))
+    sentences.append(_overall_effect(result, outcome_unit))
     if spec.phase_in:
         sentences.append(f"The first {spec.phase_in} {unit}(s) after each interruption were "
                          "treated as a phase-in and left out of the fit.")

@@ -63,6 +63,11 @@ class ITSParams(AnalysisParams):
         description="The outcome in words for the report's sentences and figures, e.g. 'the "
         "percentage of the cohort placed in south London'; default the column name.",
     )
+    outcome_unit: str | None = Field(
+        None, min_length=1,
+        description="The outcome's unit in words for the report's text, tables and figure axes, "
+        "e.g. 'percentage points', 'bed days', 'placements'; default none (numbers shown bare).",
+    )
     time: str = Field(description="Period column (year, YYYY-MM, quarter or week).")
     interruptions: list[str | int] = Field(min_length=1, description="Interruption periods.")
     interruption_labels: list[str] = Field(

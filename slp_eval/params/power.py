@@ -15,6 +15,11 @@ class PowerParams(AnalysisParams):
     n_post: list[int] = Field(min_length=1, description="Numbers of post-interruption periods to try.")
     intercept: float = 0.0
     trend: float = 0.0
+    outcome_unit: str | None = Field(
+        None, min_length=1,
+        description="Unit of the outcome (and so of the level change and sigma) in words, e.g. "
+        "'percentage points'; default none (numbers shown bare).",
+    )
     level_change: float = Field(description="True level change to detect.")
     trend_change: float = 0.0
     sigma: float = Field(gt=0, description="Standard deviation of the innovations.")

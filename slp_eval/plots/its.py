@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from slp_eval.plots.style import Colors, finish
 
@@ -145,14 +146,88 @@ def plot_acf(diagnostics: ITSDiagnostics, ax: Any = None, *, title: str | None =
                   xlabel=xlabel, ylabel=ylabel, colors=colors)
 
 
-def plot_placebo(placebo: PlaceboResult, *, title: str | None = None, xlabel: str | None = None,
-                 ylabel: str | None = None, colors: Colors = None) -> Figure:
+#: Most date labels an x axis of a sensitivity panel carries (legible at A4 and 9 pt).
+MAX_TICKS = 8
+
+
+def _thin_ticks(ax: Any, x: list[Any], labels: list[str]) -> None:
+    """Ticks at every k-th of `x` so that at most MAX_TICKS labels show, the last one kept."""
+    step = max(1, -(-len(x) // MAX_TICKS))
+    keep = sorted(set(range(0, len(x), step)) | ({len(x) - 1} if x else set()))
+    if len(keep) > 1 and keep[-1] - keep[-2] < step:
+        keep.pop(-2)
+    ax.set_xticks([x[i] for i in keep], [labels[i] for i in keep], rotation=45, ha="right")
+
+
+def _unit(unit: str | None) -> str:
+    return f" ({unit})" if unit else ""
+
+
+def label_interruptions(ax: Any, result: ITSResult, names: list[str] | None = None, *,
+                        line: bool = True) -> None:
+    """Write each interruption's name (or period) beside its dotted line (drawn unless
+    `line=False`, when the figure has it already), at the top of `ax`."""
+    x_arr = np.asarray(result.index.plot_positions(result.series.ordinal[result.series.treated]))
+    t = result.counterfactual()["t"].to_numpy()
+    for i, k in enumerate(result.interruptions):
+        at = x_arr[t == k.position][0]
+        if line:
+            ax.axvline(at, color="black", linewidth=0.8, linestyle=":")
+        ax.annotate(names[i] if names else k.label, xy=(at, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=9,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
+
+
+def plot_effects(result: ITSResult, path: pd.DataFrame, *, unit: str | None = None,
+                 interruption_names: list[str] | None = None,
+                 observed: np.ndarray | None = None) -> Figure:
+    """CausalImpact's lower panels: the pointwise effect (fitted minus counterfactual) at each
+    period from the first interruption with its band and the observed values minus the
+    counterfactual as points, and, when `path` has a `cumulative` column (log link: counts),
+    the effect summed to date with its band. `path` is `slp_eval.report.its.effect_path(result)`;
+    `observed` replaces the observed values as in `plot_its` (disclosure control)."""
+    cumulative = "cumulative" in path.columns
+    figure = Figure(figsize=(7.5, 5.5 if cumulative else 3.2), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(2 if cumulative else 1, 1, sharex=True))
+    treated = result.series.ordinal[result.series.treated]
+    positions = np.asarray(result.index.plot_positions(treated))
+    t_all = result.counterfactual()["t"].to_numpy()
+    x = positions[np.searchsorted(t_all, path["t"].to_numpy())]
+    panels = [("pointwise", "effect at each period")] + (
+        [("cumulative", "effect summed to date")] if cumulative else [])
+    frame = result.counterfactual()
+    values = frame["observed"].to_numpy(float) if observed is None else np.asarray(observed, float)
+    rows = np.searchsorted(t_all, path["t"].to_numpy())
+    axes[0].scatter(x, values[rows] - frame["counterfactual"].to_numpy()[rows], color=OBSERVED,
+                    s=10, label="observed minus counterfactual", zorder=3)
+    for ax, (column, title) in zip(axes, panels, strict=True):
+        ax.fill_between(x, path[f"{column}_low"], path[f"{column}_high"], color=FITTED,
+                        alpha=0.2, linewidth=0, label=f"{round(100 * (1 - result.spec.alpha))}% band")
+        ax.plot(x, path[column], color=FITTED, label=f"{title}")
+        ax.axhline(0, color="black", linewidth=0.8)
+        label_interruptions(ax, result, interruption_names)
+        ax.set_ylabel(f"{'cumulative' if column == 'cumulative' else 'pointwise'} effect{_unit(unit)}")
+        if np.nanmax(np.abs(path[[f"{column}_low", f"{column}_high"]].to_numpy(float))) >= 1000:
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        ax.set_title(f"Fitted minus counterfactual: {title}")
+    axes[-1].set_xlabel(result.spec.time)
+    handles = {label: handle for ax in axes
+               for handle, label in zip(*ax.get_legend_handles_labels(), strict=True)}
+    figure.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=len(handles),
+                  frameon=False, fontsize="small")
+    return figure
+
+
+def plot_placebo(placebo: PlaceboResult, *, unit: str | None = None, title: str | None = None,
+                 xlabel: str | None = None, ylabel: str | None = None,
+                 colors: Colors = None) -> Figure:
     """Placebo estimates by placebo date, one panel per term, with the actual estimate.
 
-    ``title`` is the figure's; ``xlabel``/``ylabel`` go on every panel; ``colors`` roles:
-    "placebo", "actual"."""
+    ``unit`` is the unit of the estimates (e.g. the outcome's unit for an identity link), shown in
+    the y labels; ``title`` is the figure's; ``xlabel``/``ylabel`` replace the labels on every
+    panel; ``colors`` roles: "placebo", "actual"."""
     terms = placebo.actual["term"].tolist()
-    figure = Figure(figsize=(4.0 * len(terms), 3.5), layout="constrained")
+    figure = Figure(figsize=(min(3.75 * len(terms), 7.5), 3.5), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(terms)))
     for ax, term in zip(axes, terms, strict=True):
         rows = placebo.placebos[placebo.placebos["term"] == term]
@@ -162,23 +237,26 @@ def plot_placebo(placebo: PlaceboResult, *, title: str | None = None, xlabel: st
         actual = placebo.actual.loc[placebo.actual["term"] == term, "estimate"].item()
         ax.axhline(actual, color=COUNTERFACTUAL, label="actual")
         ax.axhline(0, color="black", linewidth=0.6)
-        ax.set_xticks(range(len(rows)), rows["period"], rotation=90, fontsize="x-small")
+        _thin_ticks(ax, list(range(len(rows))), rows["period"].astype(str).tolist())
+        ax.set_xlabel("placebo interruption")
+        ax.set_ylabel(f"estimate{_unit(unit)}")
         ax.set_title(term.replace("_", " "))
         ax.legend(frameon=False, fontsize="small")
     return finish(figure, list(axes), palette=PLACEBO_COLORS, where="plot_placebo", title=title,
                   xlabel=xlabel, ylabel=ylabel, colors=colors)
 
 
-def plot_break_dates(sensitivity: BreakDateResult, *, title: str | None = None,
-                     xlabel: str | None = None, ylabel: str | None = None,
-                     colors: Colors = None) -> Figure:
+def plot_break_dates(sensitivity: BreakDateResult, *, unit: str | None = None,
+                     title: str | None = None, xlabel: str | None = None,
+                     ylabel: str | None = None, colors: Colors = None) -> Figure:
     """Estimate and CI by interruption date, one panel per term, the chosen date marked.
 
-    ``title`` is the figure's; ``xlabel``/``ylabel`` go on every panel; ``colors`` roles:
-    "estimate", "chosen"."""
+    ``unit`` is the unit of the estimates (e.g. the outcome's unit for an identity link), shown in
+    the y labels; ``title`` is the figure's; ``xlabel``/``ylabel`` replace the labels on every
+    panel; ``colors`` roles: "estimate", "chosen"."""
     frame = sensitivity.estimates
     terms = list(dict.fromkeys(frame["term"]))
-    figure = Figure(figsize=(4.0 * len(terms), 3.5), layout="constrained")
+    figure = Figure(figsize=(min(3.75 * len(terms), 7.5), 3.5), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(terms)))
     for ax, term in zip(axes, terms, strict=True):
         rows = frame[frame["term"] == term]
@@ -188,7 +266,9 @@ def plot_break_dates(sensitivity: BreakDateResult, *, title: str | None = None,
                     fmt="none", ecolor=FITTED)
         ax.scatter(rows["shift"], rows["estimate"], color=colours, zorder=3)
         ax.axhline(0, color="black", linewidth=0.6)
-        ax.set_xticks(rows["shift"], rows["period"], rotation=90, fontsize="x-small")
+        _thin_ticks(ax, rows["shift"].tolist(), rows["period"].astype(str).tolist())
+        ax.set_xlabel("interruption date (chosen date in red)")
+        ax.set_ylabel(f"estimate{_unit(unit)}")
         ax.set_title(term.replace("_", " "))
     return finish(figure, list(axes), palette=BREAK_DATE_COLORS, where="plot_break_dates",
                   title=title, xlabel=xlabel, ylabel=ylabel, colors=colors)

@@ -3,11 +3,12 @@ of `fit_its` from the parameter model, effect tables, the published-versus-ours 
 limitations the fit itself reveals.
 """
 
+import re
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -15,7 +16,7 @@ from slp_eval.disclosure import controlled_counts, disclose_count, disclose_rati
 from slp_eval.errors import ModelInputError
 from slp_eval.its import ITSDiagnostics, ITSResult
 from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult, break_date_sensitivity, placebo_test
-from slp_eval.its.text import number, p_text, unit_name
+from slp_eval.its.text import number, p_text, summary_text, unit_name
 from slp_eval.params.its import ITSParams
 from slp_eval.report.figures import WITHHELD_GID
 from slp_eval.report.session import Report
@@ -148,6 +149,12 @@ def fit_plot(result: ITSResult, series: pd.DataFrame, params: ITSParams) -> Figu
                    suppressed_label=f"suppressed ({rule.suppress_min}-{rule.suppress_max})",
                    comparison_total=(lambda totals: controlled_counts(totals, rule)) if counts
                    else None)
+    from slp_eval.plots.its import label_interruptions
+
+    ax = fig.axes[0]
+    names = [interruption_name(result, params, i) for i in range(len(result.interruptions))]
+    label_interruptions(ax, result, names, line=False)
+    ax.set_ylabel(level_axis_label(result, params))
     if counts:
         for artist in fig.axes[0].get_children():
             if (isinstance(artist, Line2D) and len(artist.get_xdata()) > 2) or isinstance(
@@ -248,7 +255,8 @@ def _constant(value: float, params: ITSParams) -> str:
 
 
 def published_comparison(result: ITSResult, params: ITSParams) -> pd.DataFrame:
-    """Published estimates beside ours (on the coefficient or ratio scale each source uses)."""
+    """Published estimates beside ours (on the coefficient or ratio scale each source uses); `term`
+    as the parameter file names it, `model term` in words."""
     table = result.coefficients
     rows = []
     for item in params.published:
@@ -262,7 +270,9 @@ def published_comparison(result: ITSResult, params: ITSParams) -> pd.DataFrame:
         else:
             ours = table.loc[item.term, ["estimate", "std_err", "ci_low", "ci_high"]].to_dict()
         rows.append({
-            "term": item.term, "scale": item.scale, "published": item.estimate, "ours": ours["estimate"],
+            "term": item.term,
+            "model term": term_label(item.term, result, params) if item.term in table.index else "",
+            "scale": item.scale, "published": item.estimate, "ours": ours["estimate"],
             "difference": ours["estimate"] - item.estimate,
             "published SE": item.std_err, "our SE": ours["std_err"],
             "published CI": _pair(item.ci_low, item.ci_high),
@@ -312,7 +322,7 @@ def limitations(result: ITSResult, diagnostics: ITSDiagnostics, params: ITSParam
                 "arima": "it remains after the ARIMA error model, whose order may need revisiting",
             }[params.errors]
             items.append(f"Autocorrelation remains in the residuals (Breusch-Godfrey test up to lag "
-                         f"{lag}, p = {p:.3f}); {handled}.")
+                         f"{lag}, {p_text(p)}); {handled}.")
     if diagnostics.overdispersion is not None and diagnostics.overdispersion > 1.5 and \
             params.family in ("poisson", "binomial"):
         items.append(f"The counts are overdispersed (Pearson chi-square / df = "
@@ -483,10 +493,13 @@ def placebo_reconciliation(result: ITSResult, placebo_result: PlaceboResult | st
     return sentence[0].upper() + sentence[1:] + "."
 
 
-def summary(result: ITSResult, placebo_result: PlaceboResult | str) -> str:
-    """The fit's summary paragraph, with the placebo reconciliation when one is needed."""
+def summary(result: ITSResult, placebo_result: PlaceboResult | str,
+            params: ITSParams | None = None) -> str:
+    """The fit's summary paragraph (differences in `params.outcome_unit`, if given), with the
+    placebo reconciliation when one is needed."""
     extra = placebo_reconciliation(result, placebo_result)
-    return result.summary() + (f" {extra}" if extra else "")
+    text = summary_text(result, params.outcome_unit if params is not None else None)
+    return text + (f" {extra}" if extra else "")
 
 
 def placebo(data: pd.DataFrame, params: ITSParams) -> PlaceboResult | str:
@@ -508,6 +521,39 @@ def break_dates(data: pd.DataFrame, params: ITSParams) -> BreakDateResult | str:
         return break_date_sensitivity(data, window=window, **fit_arguments(params))
     except ModelInputError as error:
         return f"No break-date sensitivity analysis: {error}."
+
+
+def checks(result: ITSResult, series: pd.DataFrame, params: ITSParams
+           ) -> tuple[ITSDiagnostics, PlaceboResult | str, BreakDateResult | str]:
+    """Residual diagnostics, the in-time placebo test and the break-date sensitivity the
+    parameters ask for (`placebo`, `break_dates`): what the answer and the evidence read."""
+    return result.diagnostics(), placebo(series, params), break_dates(series, params)
+
+
+def findings(result: ITSResult, params: ITSParams, series: pd.DataFrame,
+             diagnostics: ITSDiagnostics, placebo_result: PlaceboResult | str,
+             breaks: BreakDateResult | str) -> list[str]:
+    """Every limitation the fit, its diagnostics and its sensitivity analyses reveal, in the
+    order the report lists them (`limitations`, then `sensitivity_limitations`)."""
+    return (limitations(result, diagnostics, params, series)
+            + sensitivity_limitations(placebo_result, breaks, params.alpha))
+
+
+def show_sensitivity(report: Report, check: PlaceboResult | BreakDateResult | str,
+                     result: ITSResult, name: str, *, caption: str = "") -> None:
+    """`Report.sensitivity` with the panels' y axes in the estimates' units: the outcome's unit
+    for an identity link, log rate or odds ratios otherwise."""
+    from slp_eval.plots.its import plot_break_dates, plot_placebo
+
+    if isinstance(check, str):
+        report.text(check)
+        return
+    params = _its(report)
+    unit = {"identity": params.outcome_unit, "log": "log rate ratio",
+            "logit": "log odds ratio"}.get(result.fit.link)
+    report.text(check.summary())
+    plot = plot_placebo if isinstance(check, PlaceboResult) else plot_break_dates
+    report.figure(plot(check, unit=unit), name, caption=caption)
 
 
 def sensitivity_limitations(placebo_result: PlaceboResult | str, breaks: BreakDateResult | str,
@@ -557,6 +603,280 @@ def results_block(result: ITSResult, params: ITSParams | None = None, **extra: A
     block.update(extra)
     return block
 
+# -- what a reader sees: units, plain term labels, the headline effect and the answer box ------
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"]
+#: The answer box's caveat is the first sentence of the first limitation (in the order
+#: `findings` gives them) of the first kind that has one, in this order: what makes the interval
+#: itself untrustworthy (residual autocorrelation, overdispersion, a near-unit-root or boundary AR
+#: estimate), then very few degrees of freedom, then too few points in a segment, then a placebo
+#: test that does not single the effect out or a break date that flips its sign, then
+#: extrapolation of the pre-trend, then a denominator that never changes, then the lack of a
+#: comparison series. Each kind is recognised by the opening words of the sentence `limitations`,
+#: `approximation_limitations`, `extrapolation_limitations` or `sensitivity_limitations` writes.
+#: Synthetic data is not a caveat here: the SYNTHETIC banner stands directly above the answer
+#: box; it is the caveat only when nothing else is flagged.
+CAVEAT_PRIORITY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("intervals", ("Autocorrelation remains", "The counts are overdispersed",
+                   "The autoregressive coefficient", "The REML estimate of the autocorrelation")),
+    ("degrees of freedom", ("The level change at", "The trend change at")),
+    ("too few points", ("Only",)),
+    ("sensitivity", ("The level change is", "The trend change is", "The group:",
+                     "The sign of the")),
+    ("extrapolation", ("The post-programme period", "The pre-programme trend is imprecise")),
+    ("constant denominator", ("The denominator is", "The exposure is")),
+    ("no comparison series", ("There is no comparison series",)),
+)
+SYNTHETIC_CAVEAT = ("The data are synthetic: the answer shows what the method does, not what "
+                    "happened.")
+
+
+def whole_numbers(params: ITSParams, series: pd.DataFrame) -> bool:
+    """Whether the outcome is a count of people, events or days, shown without decimals."""
+    return count_kind(params, series) == "count"
+
+
+def quantity(value: float, params: ITSParams, series: pd.DataFrame, *, signed: bool = False,
+             digits: int = 2) -> str:
+    """A value in the outcome's units as every table, sentence and figure label of the report
+    prints it: counts whole with thousands separators (-52,595), other outcomes to `digits`
+    decimals; `signed` puts + before a positive value."""
+    if value is None or not np.isfinite(value):
+        return ""
+    d = 0 if whole_numbers(params, series) else digits
+    return f"{value:{'+' if signed else ''},.{d}f}"
+
+
+def with_unit(text: str, params: ITSParams) -> str:
+    """"-8.21 percentage points": a formatted number and the outcome's unit, if one is set."""
+    return f"{text} {params.outcome_unit}" if params.outcome_unit and text else text
+
+
+def unit_suffix(params: ITSParams) -> str:
+    """" (bed days)" for a column heading or axis label; "" without an `outcome_unit`."""
+    return f" ({params.outcome_unit})" if params.outcome_unit else ""
+
+
+def level_axis_label(result: ITSResult, params: ITSParams) -> str:
+    """The fit figure's y axis: the outcome's unit ("bed days"; "percent" for a percent outcome,
+    whose changes are in percentage points), else the outcome in words (the title names it)."""
+    if params.outcome == "percent":
+        return "percent"
+    return params.outcome_unit or result.spec.outcome_name
+
+
+def interruption_name(result: ITSResult, params: ITSParams, index: int = 0) -> str:
+    """"2018-04 (Complex Care Programme starts)": the period, with its plain name if given."""
+    label = result.interruptions[index].label
+    names = params.interruption_labels
+    return f"{label} ({names[index]})" if names else label
+
+
+def term_label(term: str, result: ITSResult, params: ITSParams) -> str:
+    """The plain words for a model term (results.json keeps the code names):
+    `level_change[2018-04]` -> "Change in level at 2018-04 (Complex Care Programme starts)"."""
+    unit = unit_name(result)
+    first = str(result.counterfactual()["period"].iloc[0])
+    names = {k.label: interruption_name(result, params, i) for i, k in enumerate(result.interruptions)}
+    prefix, _, bare = term.rpartition(":")
+    who = {"": "Comparison units: " if result.controlled else "",
+           "group": f"Difference ({result.spec.treated} minus comparison): "}.get(prefix)
+    if term == "group":
+        return f"Difference ({result.spec.treated} minus comparison): level at {first}"
+    if who is None:
+        return term
+    base, _, inside = bare.partition("[")
+    inside = inside.rstrip("]")
+    if bare == "intercept":
+        text = f"Level at {first} (intercept)"
+    elif bare == "trend":
+        text = f"Trend before {names[result.interruptions[0].label]}, per {unit}"
+    elif base == "level_change" and inside in names:
+        text = f"Change in level at {names[inside]}"
+    elif base == "trend_change" and inside in names:
+        text = f"Change in trend at {names[inside]}, per {unit}"
+    elif base == "month" and inside.isdigit():
+        text = f"{_MONTHS[int(inside) - 1]} (against January)"
+    else:
+        return term
+    return who + (text[0].lower() + text[1:] if who else text)
+
+
+def estimates_frame(result: ITSResult, params: ITSParams) -> pd.DataFrame:
+    """The coefficient table with plain term labels, for `Report.estimates`."""
+    frame = result.to_frame()
+    return frame.assign(term=[term_label(t, result, params) for t in frame["term"]])
+
+
+_TESTS = {"durbin_watson": "Durbin-Watson", "breusch_godfrey": "Breusch-Godfrey",
+          "ljung_box": "Ljung-Box"}
+
+
+def diagnostics_table(diagnostics: ITSDiagnostics) -> pd.DataFrame:
+    """The residual tests with their plain names, for `Report.table` (p-values as "<0.001")."""
+    frame = diagnostics.to_frame()
+    return pd.DataFrame({"test": frame["test"].map(_TESTS).fillna(frame["test"]),
+                         "up to lag": frame["lag"], "statistic": frame["statistic"],
+                         "p": frame["p_value"]})
+
+
+def estimates_caption(result: ITSResult, params: ITSParams) -> str:
+    """The estimates table's caption, naming the scale of its Estimate column."""
+    if result.fit.link == "identity":
+        scale = params.outcome_unit or "the outcome's units"
+        return f"Segmented regression estimates (in {scale}; trends per {unit_name(result)})"
+    ratio = "rate" if result.fit.link == "log" else "odds"
+    return (f"Segmented regression estimates (Estimate on the log {ratio} scale; Ratio is the "
+            f"{ratio} ratio; trends per {unit_name(result)})")
+
+
+def headline_effect(result: ITSResult) -> pd.Series:
+    """The effect the answer box quotes, against the counterfactual of the whole programme: for
+    a log link (counts) summed over every period from the first interruption (as CausalImpact's
+    cumulative effect); otherwise at the last period, since a level or share summed over
+    periods has no meaning. The absolute row of `cumulative_effect` or `effect_at`, with
+    `what` describing the period(s)."""
+    unit = unit_name(result)
+    if result.fit.link == "log":
+        row = result.cumulative_effect().set_index("term").loc["absolute_effect"].copy()
+        row["what"] = (f"in total over the {int(row['periods'])} {unit}s from {row['from_period']} "
+                       f"to {row['to_period']}")
+        return row
+    last_h = int(result.counterfactual()["t"].max()) - result.interruptions[0].position
+    row = result.effect_at(last_h).set_index("term").loc["absolute_effect"].copy()
+    row["what"] = f"at {row['period']}, {last_h} {unit}s after {result.interruptions[0].label}"
+    return row
+
+
+#: Most words in the answer box's caveat: its sentence keeps whole clauses (split at "; ") up to
+#: this length, dropping the advice a long limitation ends with (the Limitations list keeps it).
+CAVEAT_WORDS = 35
+
+
+def main_caveat(items: list[str], synthetic: bool = False) -> str | None:
+    """The one caveat that matters most: the first sentence of the first limitation by
+    `CAVEAT_PRIORITY`, shortened to whole clauses within `CAVEAT_WORDS` words;
+    `SYNTHETIC_CAVEAT` (for synthetic data) or None when nothing is flagged."""
+    for _, openings in CAVEAT_PRIORITY:
+        for item in items:
+            if item.startswith(openings):
+                return _short(re.split(r"(?<=\.)\s+(?=[A-Z])", " ".join(item.split()), maxsplit=1)[0])
+    return SYNTHETIC_CAVEAT if synthetic else None
+
+
+def _short(sentence: str) -> str:
+    clauses = sentence.rstrip(".").split("; ")
+    kept = clauses[:1]
+    for clause in clauses[1:]:
+        if len(" ".join([*kept, clause]).split()) > CAVEAT_WORDS:
+            break
+        kept.append(clause)
+    return "; ".join(kept) + "."
+
+
+def answer(result: ITSResult, params: ITSParams, series: pd.DataFrame,
+           limitations: list[str], *, synthetic: bool = False) -> dict[str, str | None]:
+    """The answer box's three strings (keywords of `Report.answer`): `verdict`, one plain
+    sentence on whether the outcome moved away from what its pre-programme trend predicts
+    (the headline effect's interval excluding 0); `effect`, the headline effect
+    (`headline_effect`) in the outcome's units with its interval, formatted as the effects table
+    formats it; `caveat`, `main_caveat` of the report's limitations."""
+    row = headline_effect(result)
+    level = round(100 * (1 - result.spec.alpha))
+    outcome = params.outcome_label or result.spec.outcome_name
+    when = interruption_name(result, params)
+    against = " relative to the comparison series" if result.controlled else ""
+    changed = row["ci_low"] > 0 or row["ci_high"] < 0
+    if changed:
+        side = "fell below" if row["estimate"] < 0 else "rose above"
+        verdict = (f"After {when}, {outcome}{against} {side} what its "
+                   "earlier trend predicts, by more than chance alone would explain.")
+    else:
+        verdict = (f"The data do not show a change in {outcome}{against} "
+                   f"after {when}: the {level}% interval of the effect includes no change.")
+    effect = (f"{with_unit(quantity(row['estimate'], params, series, signed=True), params)} "
+              f"against the counterfactual {row['what']} ({level}% CI "
+              f"{quantity(row['ci_low'], params, series)} to "
+              f"{quantity(row['ci_high'], params, series)}).")
+    return {"verdict": verdict, "effect": effect, "caveat": main_caveat(limitations, synthetic)}
+
+
+def effects_table(result: ITSResult, horizons: list[int], params: ITSParams,
+                  series: pd.DataFrame) -> pd.DataFrame:
+    """`effects` for a reader: one row per horizon, values in the outcome's units (counts
+    whole) with the absolute and the relative (%) effect in their own columns, one scale each,
+    as the answer box and the effect figure print them. Every cell is text.
+
+    The counterfactual total over the whole post-period of a log-link fit is "withheld" when
+    its fitted total is controlled: the fitted total is that counterfactual plus the effect."""
+    tidy = effects(result, horizons, params)
+    level = round(100 * (1 - result.spec.alpha))
+    unit, suffix = unit_name(result), unit_suffix(params)
+    rows = []
+    for (when, period), part in tidy.groupby(["when", "period"], sort=False):
+        absolute = part[part["effect"] == "absolute"].iloc[0]
+        relative = part[part["effect"] == "relative (%)"].iloc[0]
+        fitted = absolute["fitted"]
+        counterfactual = quantity(absolute["counterfactual"], params, series)
+        if when == "cumulative" and result.fit.link == "log" and params.disclosure.in_effect:
+            counterfactual = "withheld"
+        rows.append({
+            "when": str(when).replace("periods", f"{unit}s"),
+            "period": period,
+            f"fitted{suffix}": fitted if isinstance(fitted, str) else quantity(fitted, params, series),
+            f"counterfactual{suffix}": counterfactual,
+            f"effect{suffix}": quantity(absolute["estimate"], params, series, signed=True),
+            f"{level}% CI": f"{quantity(absolute['CI low'], params, series)} to "
+                            f"{quantity(absolute['CI high'], params, series)}",
+            "relative effect (%)": f"{relative['estimate']:+.1f}",
+            f"relative {level}% CI": f"{relative['CI low']:.1f} to {relative['CI high']:.1f}",
+        })
+    return pd.DataFrame(rows)
+
+
+def effect_path(result: ITSResult) -> pd.DataFrame:
+    """Pointwise and (log link) cumulative effect at every period from the first interruption,
+    each with its (1 - alpha) band, for the CausalImpact-style effect figure: `period`, `t`,
+    `pointwise`, `pointwise_low/high`, and for a log link `cumulative`, `cumulative_low/high`
+    (from `cumulative_effect(periods=k)`: the band of a sum is not the sum of bands)."""
+    first = result.interruptions[0].position
+    last_h = int(result.counterfactual()["t"].max()) - first
+    rows = []
+    for h in range(last_h + 1):
+        point = result.effect_at(h).set_index("term").loc["absolute_effect"]
+        row = {"period": str(point["period"]), "t": first + h, "pointwise": point["estimate"],
+               "pointwise_low": point["ci_low"], "pointwise_high": point["ci_high"]}
+        if result.fit.link == "log":
+            total = result.cumulative_effect(periods=h + 1).set_index("term").loc["absolute_effect"]
+            row |= {"cumulative": total["estimate"], "cumulative_low": total["ci_low"],
+                    "cumulative_high": total["ci_high"]}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def effect_plot(result: ITSResult, params: ITSParams, series: pd.DataFrame) -> Figure:
+    """Fitted minus counterfactual at each period with its band (observed minus counterfactual
+    as points), and summed to date for counts (log link), as CausalImpact's pointwise and
+    cumulative panels; axes in the outcome's units, the interruption(s) named.
+
+    Disclosure control as `fit_plot`: observed values controlled; for a count series under
+    control every curve, band and point is drawn but kept out of the figure's text data (the
+    counterfactual path with the pointwise effect gives the fitted path, whose segment sums are
+    the exact totals)."""
+    from slp_eval.plots.its import plot_effects
+
+    names = [interruption_name(result, params, i) for i in range(len(result.interruptions))]
+    fig = plot_effects(result, effect_path(result), unit=params.outcome_unit,
+                       interruption_names=names,
+                       observed=controlled_observed(result, series, params))
+    if params.disclosure.in_effect and count_kind(params, series) == "count":
+        for ax in fig.axes:
+            for artist in ax.get_children():
+                if (isinstance(artist, Line2D) and len(artist.get_xdata()) > 2) or isinstance(
+                        artist, PolyCollection | PathCollection):
+                    artist.set_gid(WITHHELD_GID)
+    return fig
+
 
 def _its(report: Report) -> ITSParams:
     if not isinstance(report.params, ITSParams):
@@ -567,25 +887,47 @@ def _its(report: Report) -> ITSParams:
 __all__ = [
     "APPROXIMATE_SEGMENT_POINTS",
     "AUTOCORRELATION_ADVICE",
+    "CAVEAT_PRIORITY",
+    "CAVEAT_WORDS",
     "MIN_EFFECT_DF",
     "MIN_SEGMENT_POINTS",
+    "SYNTHETIC_CAVEAT",
+    "answer",
     "approximation_limitations",
     "break_dates",
+    "checks",
     "controlled_observed",
     "count_kind",
+    "diagnostics_table",
+    "effect_path",
+    "effect_plot",
     "effects",
+    "effects_table",
+    "estimates_caption",
+    "estimates_frame",
     "extrapolation_limitations",
+    "findings",
     "fit_arguments",
     "fit_plot",
+    "headline_effect",
     "horizon_effect",
+    "interruption_name",
+    "level_axis_label",
     "limitations",
+    "main_caveat",
     "placebo",
     "placebo_reconciliation",
     "published_comparison",
+    "quantity",
     "results_block",
     "sensitivity_block",
     "sensitivity_limitations",
     "series",
     "series_overview",
+    "show_sensitivity",
     "summary",
+    "term_label",
+    "unit_suffix",
+    "whole_numbers",
+    "with_unit",
 ]
