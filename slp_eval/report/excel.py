@@ -64,7 +64,7 @@ def _put(cell: Cell, text: str) -> None:
 
 def _fill(sheet: Worksheet, rows: Iterable[Sequence[str]], header: Sequence[str] | None = None) -> None:
     start = 1
-    if header is not None:
+    if header:
         for j, name in enumerate(header, start=1):
             _put(sheet.cell(row=1, column=j), name)
             sheet.cell(row=1, column=j).font = Font(bold=True)
@@ -100,7 +100,7 @@ def write_tables_xlsx(
     _fill(sheet, [*readme, *contents], header=["Item", "Value"])
     for name, table in zip(names, tables, strict=True):
         page = book.create_sheet(name)
-        rows = [[str(v) for v in row] for row in table.get("rows", [])]
+        rows = [[str(v) for v in row] for row in table.get("rows", [])] or [["None."]]  # as the report
         if table.get("note"):
             rows += [[], [f"Note: {table['note']}"]]
         _fill(page, rows, header=[str(c) for c in table.get("columns", [])])

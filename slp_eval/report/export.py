@@ -61,7 +61,8 @@ body { max-width: 1100px; margin: 0 auto; }
     margin-right: 0 !important; overflow: visible !important; max-width: 100% !important;
   }
   .jp-OutputPrompt, .jp-InputPrompt, .jp-Collapser { display: none !important; }
-  /* plain blocks, not JupyterLab's flex rows and table cells: a heading's break-after then reaches the page break */
+  /* plain blocks, not JupyterLab's flex rows and table cells: so a heading's break-after
+     reaches the page break between cells */
   .jp-Cell, .jp-Cell-inputWrapper, .jp-Cell-outputWrapper, .jp-InputArea, .jp-OutputArea,
   .jp-OutputArea-child, .jp-OutputArea-output, .jp-RenderedMarkdown { display: block !important; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }

@@ -46,11 +46,12 @@ SYNTHETIC_BANNER = (
 
 
 def shown_path(path: Path) -> str:
-    """A data path as a report shows it: relative to the project when inside it."""
+    """A data path as a report shows it: relative to the project when inside it, else the file's
+    name (no local folder in a shared report; manifest.json records the full path)."""
     try:
         return path.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
-        return str(path)
+        return path.name
 
 
 def data_sources(params: AnalysisParams) -> list[tuple[str, DataSource]]:
