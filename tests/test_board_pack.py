@@ -12,6 +12,7 @@ import threading
 import zipfile
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from slp_eval import cli
 from slp_eval.report import pdf as pdf_module
 from slp_eval.report import start
 from slp_eval.report.excel import SHEET_NAME_LIMIT, sheet_names, write_tables_xlsx
+from slp_eval.report.export import export_html
 from slp_eval.report.pdf import html_to_pdf, pdf_unavailable
 from slp_eval.runner import RunResult, run, write_tables
 
@@ -233,3 +235,13 @@ def test_without_pango_the_run_succeeds_without_a_pdf_and_says_so_once(
     assert manifest["status"] == "succeeded"
     assert manifest["board_pack"]["pdf"] is None and reason in manifest["board_pack"]["pdf_missing"]
     assert "report.pdf" not in manifest["outputs"]
+
+
+def test_page_title_is_the_report_title_escaped() -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_markdown_cell("# Heading"))
+    page = export_html(notebook, title="<script>alert(1)</script> & Co")
+    assert re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1) == (  # type: ignore[union-attr]
+        "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co")
+    assert "<script" not in page and "@page" in page and "size: A4" in page
+    assert "<title>Notebook</title>" not in export_html(notebook, title="Report")

@@ -60,11 +60,18 @@ body { max-width: 1100px; margin: 0 auto; }
     padding-left: 0 !important; padding-right: 0 !important; margin-left: 0 !important;
     margin-right: 0 !important; overflow: visible !important; max-width: 100% !important;
   }
+  .jp-Notebook { padding-top: 0 !important; }
+  h1 { margin-top: 0 !important; }
   .jp-OutputPrompt, .jp-InputPrompt, .jp-Collapser { display: none !important; }
   /* plain blocks, not JupyterLab's flex rows and table cells: so a heading's break-after
      reaches the page break between cells */
   .jp-Cell, .jp-Cell-inputWrapper, .jp-Cell-outputWrapper, .jp-InputArea, .jp-OutputArea,
   .jp-OutputArea-child, .jp-OutputArea-output, .jp-RenderedMarkdown { display: block !important; }
+  /* JupyterLab keeps each output whole (break-inside: avoid-page): a long table then leaves the
+     rest of its page empty; only figures, the answer box and table rows are kept whole */
+  .jp-Cell, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output {
+    break-inside: auto !important; page-break-inside: auto !important;
+  }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
   .jp-RenderedHTMLCommon > p:first-child { break-after: avoid; page-break-after: avoid; }
   img, .jp-RenderedImage, #answer, tr { break-inside: avoid; page-break-inside: avoid; }
