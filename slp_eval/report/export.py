@@ -75,6 +75,11 @@ body { max-width: 1100px; margin: 0 auto; }
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
   .jp-RenderedHTMLCommon > p:first-child { break-after: avoid; page-break-after: avoid; }
   img, .jp-RenderedImage, #answer, tr { break-inside: avoid; page-break-inside: avoid; }
+  .jp-RenderedImage { break-after: avoid; page-break-after: avoid; }  /* a figure with its caption */
+  /* a table that breaks keeps two rows under its header and never leaves its last row alone */
+  .jp-RenderedHTMLCommon tbody tr:nth-child(-n+2), .jp-RenderedHTMLCommon tbody tr:last-child {
+    break-before: avoid; page-break-before: avoid;
+  }
   img { max-height: 230mm; width: auto; }
   .jp-RenderedHTMLCommon table { width: 100%; table-layout: auto; font-size: 8.5pt; }
   .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {
