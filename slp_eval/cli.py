@@ -51,6 +51,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"slp-eval: run failed: {result.reason}", file=sys.stderr)
         print(f"partial run kept in {result.run_dir}", file=sys.stderr)
         return 1
+    for note in result.notes:
+        print(f"slp-eval: {note}", file=sys.stderr)
     print(f"report: {result.report}")
     return 0
 

@@ -1,7 +1,12 @@
 """Run one parameter file through its notebook into a new, complete-or-failed run directory.
 
     outputs/<params-stem>/<UTC-timestamp>-<short-hash>/
-        notebook.ipynb  report.html  results.json  figures/*.png  manifest.json
+        notebook.ipynb  report.html  report.pdf  tables.xlsx  results.json  figures/*.png  manifest.json
+
+report.pdf (A4, from the sanitised report.html by WeasyPrint, `slp_eval.report.pdf`) and
+tables.xlsx (every table the report shows, `slp_eval.report.excel`) are the board pack of a run
+that succeeded. Where WeasyPrint cannot run (no Pango), the run still succeeds without the PDF;
+the manifest's `board_pack.pdf_missing` and RunResult.notes say why.
 
 The run is executed in a hidden temporary directory beside its final place and renamed at the end,
 so a reader never sees a half-written run; an existing run or input is never overwritten. A failed
@@ -67,6 +72,8 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     #: Hidden directories of killed runs that this run removed from the same folder.
     removed_stale: tuple[Path, ...] = ()
+    #: What the caller should tell the user once (e.g. why report.pdf was not written).
+    notes: tuple[str, ...] = ()
 
     @property
     def report(self) -> Path:
@@ -209,14 +216,77 @@ def _one_line(error: PapermillExecutionError) -> str:
     return f"cell {error.exec_count} `{source[:60]}` raised {error.ename}: {evalue}"
 
 
-def render_report(notebook_path: Path, html_path: Path) -> None:
+def render_report(notebook_path: Path, html_path: Path, title: str | None = None) -> None:
     """report.html: the executed notebook with code hidden, figures embedded, sanitised and offline.
 
-    See `slp_eval.report.export`.
+    `title` is the page's <title> (the report's title). See `slp_eval.report.export`.
     """
     from slp_eval.report.export import export_html
 
-    html_path.write_text(export_html(nbformat.read(notebook_path, as_version=4)), encoding="utf-8")
+    html = export_html(nbformat.read(notebook_path, as_version=4), title=title)
+    html_path.write_text(html, encoding="utf-8")
+
+
+def render_pdf(html_path: Path, pdf_path: Path) -> str | None:
+    """report.pdf from report.html; None when written, else why not (one line, nothing raised)."""
+    from slp_eval.report.pdf import html_to_pdf, pdf_unavailable
+
+    reason = pdf_unavailable()
+    if reason is not None:
+        return f"report.pdf not written: {reason}"
+    refused = html_to_pdf(html_path.read_text(encoding="utf-8"), pdf_path)
+    if refused:  # the sanitised HTML has no external URL; if one appears, the PDF did not fetch it
+        return f"report.pdf written without {len(refused)} external resource(s) it refused to fetch"
+    return None
+
+
+def _relative(path: Path) -> str:
+    """A path as the board pack prints it: relative to the project, else its name alone."""
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.name
+
+
+def write_tables(work: Path, manifest: dict[str, Any], results: dict[str, Any]) -> None:
+    """tables.xlsx: results.json's `report_tables` and a README sheet naming the run id, source
+    data, parameters, disclosure rule and SYNTHETIC flag (from the manifest and results)."""
+    from slp_eval.report.excel import write_tables_xlsx
+
+    rule = manifest["disclosure"].get("rule", {})
+    if rule.get("apply", True) and rule.get("suppress_max", 1) >= rule.get("suppress_min", 1):
+        rule_text = (f"counts {rule.get('suppress_min')}-{rule.get('suppress_max')} suppressed (shown as *), "
+                     f"others rounded to the nearest {rule.get('rounding_base')}")
+    else:
+        rule_text = "OFF: no count was suppressed or rounded"
+    synthetic = manifest.get("synthetic")
+    readme = [
+        ("Title", manifest["title"]),
+        ("Run id", manifest["run_id"]),
+        ("Analysis", manifest["analysis"]),
+        ("SYNTHETIC", "YES: synthetic data, not records of real people; do not quote as findings"
+         if synthetic else "no" if synthetic is False else "not recorded"),
+        ("Disclosure rule", rule_text),
+        ("Parameter file", _relative(Path(manifest["parameter_file"]["path"]))),
+        ("Parameter file SHA-256", manifest["parameter_file"]["sha256"]),
+        *[row for i, item in enumerate(manifest["inputs"])
+          for row in ((f"Source data [{i}]", _relative(Path(item["path"]))),
+                      (f"Source data [{i}] SHA-256", item["sha256"]))],
+        *[(f"Parameter: {name}", value) for name, value in _flat_parameters(results.get("parameters", {}))],
+        ("Values", "exactly as the report shows them: formatted and disclosure-controlled"),
+    ]
+    write_tables_xlsx(work / "tables.xlsx", results["report_tables"], readme=readme)
+
+
+def _flat_parameters(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict) and value:
+        return [row for key, item in value.items()
+                for row in _flat_parameters(item, f"{prefix}.{key}" if prefix else str(key))]
+    if isinstance(value, str) and (prefix == "path" or prefix.endswith(".path")):
+        return [(prefix, _relative(Path(value)))]
+    if isinstance(value, list | dict):
+        return [(prefix, json.dumps(value, ensure_ascii=False))]
+    return [(prefix, "" if value is None else str(value))]
 
 
 def _rewrite_html_safe(notebook_path: Path) -> None:
@@ -307,7 +377,14 @@ def run(
             error_record = {"ename": "ResultsError", "evalue": reason}
     if executed.is_file():
         _rewrite_html_safe(executed)
-        render_report(executed, work / "report.html")
+        render_report(executed, work / "report.html", title=params.title)
+    notes: list[str] = []
+    board_pack: dict[str, Any] = {"pdf": None, "pdf_missing": None, "tables_xlsx": None}
+    if status == "succeeded":
+        board_pack["pdf_missing"] = render_pdf(work / "report.html", work / "report.pdf")
+        if board_pack["pdf_missing"]:
+            notes.append(board_pack["pdf_missing"])
+        board_pack["pdf"] = "report.pdf" if (work / "report.pdf").is_file() else None
 
     results = {}
     if (work / RESULTS_FILE).is_file():
@@ -337,16 +414,24 @@ def run(
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": _package_versions(),
-        "outputs": {str(p.relative_to(work)): sha256_file(p) for p in sorted(work.rglob("*")) if p.is_file()},
+        "board_pack": board_pack,
+        "outputs": {},
     }
-    final = _finish(work, parent, stem, manifest)
+    with_tables = status == "succeeded" and "report_tables" in results
+    if with_tables:
+        board_pack["tables_xlsx"] = "tables.xlsx"
+    final = _finish(work, parent, stem, manifest, results if with_tables else None)
     os.close(lock)
     work.with_name(work.name + ".lock").unlink(missing_ok=True)
-    return RunResult(run_dir=final, status=status, reason=reason, manifest=manifest, removed_stale=removed)
+    return RunResult(run_dir=final, status=status, reason=reason, manifest=manifest, removed_stale=removed,
+                     notes=tuple(notes))
 
 
-def _finish(work: Path, parent: Path, stem: str, manifest: dict[str, Any]) -> Path:
-    """Write the manifest and rename `work` to the first free run directory; `run_id` is its name.
+def _finish(
+    work: Path, parent: Path, stem: str, manifest: dict[str, Any], results: dict[str, Any] | None
+) -> Path:
+    """Write tables.xlsx (which names the run id) and the manifest with every output's SHA-256,
+    and rename `work` to the first free run directory; `run_id` is its name.
 
     A run started in the same second with the same inputs takes `<stem>-2` (and so on); if another
     process takes the name between the choice and the rename, the next free name is tried.
@@ -354,6 +439,12 @@ def _finish(work: Path, parent: Path, stem: str, manifest: dict[str, Any]) -> Pa
     while True:
         final = _reserve_final_dir(parent, stem)
         manifest["run_id"] = final.name
+        if results is not None:
+            write_tables(work, manifest, results)
+        manifest["outputs"] = {
+            str(p.relative_to(work)): sha256_file(p)
+            for p in sorted(work.rglob("*")) if p.is_file() and p.name != "manifest.json"
+        }
         (work / "manifest.json").write_text(html_safe_json(manifest, indent=2) + "\n", encoding="utf-8")
         try:
             os.rename(work, final)
@@ -453,4 +544,7 @@ def refresh_notebooks(notebooks_dir: str | Path | None = None, *, kernel_name: s
     return refreshed
 
 
-__all__ = ["RunResult", "default_notebooks_dir", "refresh_notebooks", "render_report", "run", "run_all"]
+__all__ = [
+    "RunResult", "default_notebooks_dir", "refresh_notebooks", "render_pdf", "render_report", "run",
+    "run_all", "write_tables",
+]

@@ -7,7 +7,8 @@ checks in CI, and one log line per independent check with its counts.
   the count to the profile get the larger CI count (the cheap ones: prepost intervals, power,
   series shares, ~15 CPU-seconds at 300); expensive tests (ITS fits, DuckDB, the synthetic
   census) pin theirs.
-- Under ``CI=true`` a test marked ``peer`` (R) or ``browser`` (headless Chromium) that would
+- Under ``CI=true`` a test marked ``peer`` (R), ``browser`` (headless Chromium) or ``pdf``
+  (WeasyPrint, which needs the system Pango) that would
   skip is reported as a FAILURE naming the missing tool, so CI can never pass by skipping them.
   Locally they may skip; ``-rs`` (pyproject's addopts) lists every skip with its reason.
 - The terminal summary ends with one line per independent check, e.g. ``R peer: 67 passed``.
@@ -27,7 +28,7 @@ settings.register_profile("ci", max_examples=300, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 #: Markers of the checks made against an independent implementation, and their log names.
-INDEPENDENT = {"peer": "R peer", "browser": "browser"}
+INDEPENDENT = {"peer": "R peer", "browser": "browser", "pdf": "PDF (WeasyPrint)"}
 
 
 def in_ci() -> bool:

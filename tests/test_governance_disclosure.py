@@ -21,6 +21,7 @@ import pytest
 import yaml
 from matplotlib.collections import PathCollection
 from matplotlib.patches import Rectangle
+from run_text import file_text
 
 from slp_eval.cli import main
 from slp_eval.data import load
@@ -84,11 +85,12 @@ def run_params(tmp: Path, name: str, params: dict[str, Any]) -> tuple[Path, str]
 
 
 def readable(run_dir: Path) -> dict[str, str]:
-    """Every file of a run directory as text, images dropped, HTML tags and entities removed."""
+    """Every file of a run directory as text (report.pdf and tables.xlsx too), images dropped,
+    HTML tags and entities removed."""
     texts = {}
     for path in run_dir.rglob("*"):
         if path.is_file() and path.suffix != ".png":
-            text = path.read_text(encoding="utf-8")
+            text = file_text(path)
             text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+|\"image/png\": \"[^\"]*\"", "", text)
             text = re.sub(r"<style.*?</style>|<script.*?</script>", "", text, flags=re.S)
             texts[str(path.relative_to(run_dir))] = text

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from run_text import file_text
 
 from slp_eval.cli import main
 from slp_eval.errors import ParameterError
@@ -67,6 +68,6 @@ def test_a_profile_run_shows_no_identifier_anywhere(tmp_path):
                                        "coverage_column": "home_borough_code"})
     assert code == 0
     (run_dir,) = (tmp_path / "out" / "params").iterdir()
-    texts = [printed] + [p.read_text(encoding="utf-8") for p in run_dir.rglob("*")
+    texts = [printed] + [file_text(p) for p in run_dir.rglob("*")
                          if p.is_file() and p.suffix != ".png"]
     assert not [i for i in IDS for text in texts if i in text]

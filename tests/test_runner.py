@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from slp_eval.errors import ParameterError
+from slp_eval.report.pdf import pdf_unavailable
 from slp_eval.runner import run, run_all
 
 # A small notebook that behaves like the real ones: a `parameters` cell, then library calls that
@@ -70,8 +71,9 @@ def test_run_writes_a_complete_new_directory_with_manifest(project: Path) -> Non
     result = run(params, out_root=project / "outputs", notebooks_dir=project / "notebooks")
     assert result.status == "succeeded"
     assert result.run_dir.parent == project / "outputs" / "trend"
+    pdf = ["report.pdf"] if pdf_unavailable() is None else []  # no tables shown: no tables.xlsx
     assert sorted(p.name for p in result.run_dir.iterdir()) == [
-        "figures", "manifest.json", "notebook.ipynb", "report.html", "results.json"
+        "figures", "manifest.json", "notebook.ipynb", "report.html", *pdf, "results.json"
     ]  # fmt: skip
     results = json.loads((result.run_dir / "results.json").read_text())
     assert results["estimates"][0]["term"] == "trend"

@@ -12,10 +12,15 @@ this export is the second line of defence, so the report is safe even if a path 
   handler attribute (``onmouseover=``), ``javascript:`` link or external image can survive;
   JavaScript outputs are dropped by nbconvert itself.
 
+The page's ``<title>`` is the report's title (escaped by the template), and `PRINT_CSS` sets
+A4 pages for printing and for report.pdf (`slp_eval.report.pdf`). A closed ``<details>`` (a
+figure's data) is allowed: it is inert.
+
 A ``<style>`` element is kept only when it is exactly the alignment rule that
 `slp_eval.report.tables.Table` writes for its own table id; any other is removed with its text.
 """
 
+import copy
 import re
 
 import bleach
@@ -31,13 +36,64 @@ _TEMPLATE_SOURCE = """{%- extends 'index.html.j2' -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_css -%}
+<style type="text/css">{{ resources.slp_print_css }}</style>
+{%- endblock html_head_css -%}
+"""
+
+#: Page and print rules (after JupyterLab's own CSS, so they win): A4 pages numbered at the foot;
+#: headings kept with what follows; figures, the answer box and table rows never split; tables
+#: as wide as the page at most, long cells (a SHA-256, a path) wrapped, and no scroll box, which
+#: would clip a table on paper; each figure's "Data behind this figure" (a closed <details> on
+#: screen, for screen readers and re-use) left out of print. On screen only the width rules apply.
+PRINT_CSS = """
+@page { size: A4; margin: 14mm 13mm 16mm 13mm;
+        @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #555; } }
+body { max-width: 1100px; margin: 0 auto; }
+.jp-RenderedHTMLCommon table { max-width: 100%; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { overflow-wrap: break-word; }
+.jp-RenderedImage img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
+@media print {
+  html, body { margin: 0 !important; padding: 0 !important; max-width: none; background: #fff; }
+  body, .jp-Notebook, .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
+  .jp-OutputArea-output, .jp-RenderedHTMLCommon, .jp-RenderedMarkdown {
+    padding-left: 0 !important; padding-right: 0 !important; margin-left: 0 !important;
+    margin-right: 0 !important; overflow: visible !important; max-width: 100% !important;
+  }
+  .jp-Notebook { padding-top: 0 !important; }
+  h1 { margin-top: 0 !important; }
+  .jp-OutputPrompt, .jp-InputPrompt, .jp-Collapser { display: none !important; }
+  /* plain blocks, not JupyterLab's flex rows and table cells: so a heading's break-after
+     reaches the page break between cells */
+  .jp-Cell, .jp-Cell-inputWrapper, .jp-Cell-outputWrapper, .jp-InputArea, .jp-OutputArea,
+  .jp-OutputArea-child, .jp-OutputArea-output, .jp-RenderedMarkdown { display: block !important; }
+  /* JupyterLab keeps each output whole (break-inside: avoid-page): a long table then leaves the
+     rest of its page empty; only figures, the answer box and table rows are kept whole */
+  .jp-Cell, .jp-OutputArea, .jp-OutputArea-child, .jp-OutputArea-output {
+    break-inside: auto !important; page-break-inside: auto !important;
+  }
+  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+  .jp-RenderedHTMLCommon > p:first-child { break-after: avoid; page-break-after: avoid; }
+  img, .jp-RenderedImage, #answer, tr { break-inside: avoid; page-break-inside: avoid; }
+  .jp-RenderedImage { break-after: avoid; page-break-after: avoid; }  /* a figure with its caption */
+  /* a table that breaks keeps two rows under its header and never leaves its last row alone */
+  .jp-RenderedHTMLCommon tbody tr:nth-child(-n+2), .jp-RenderedHTMLCommon tbody tr:last-child {
+    break-before: avoid; page-break-before: avoid;
+  }
+  img { max-height: 230mm; width: auto; }
+  .jp-RenderedHTMLCommon table { width: 100%; table-layout: auto; font-size: 8.5pt; }
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {
+    white-space: normal !important; overflow-wrap: break-word; padding: 2px 4px;
+  }
+  details.figure-data { display: none !important; }
+}
 """
 
 #: Elements a report's outputs may contain; anything else is removed (its text kept as text).
 TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div",
-    "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre",
-    "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "details",
+    "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre",
+    "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead",
     "tr", "ul",
 })  # fmt: skip
 _COMMON_ATTRIBUTES = ["class", "id", "title", "style", "data-mime-type", "colspan", "rowspan", "align"]
@@ -87,8 +143,15 @@ def clean_report_html(element: str | bytes) -> str:
     return "".join(parts)
 
 
-def export_html(notebook: NotebookNode) -> str:
-    """The report page of an executed notebook: code hidden, figures embedded, nothing external."""
+def export_html(notebook: NotebookNode, title: str | None = None) -> str:
+    """The report page of an executed notebook: code hidden, figures embedded, nothing external.
+
+    `title` (the report's title from its parameter file) becomes the page's ``<title>``, escaped
+    by the template; without it the notebook's own metadata title, else the file name.
+    """
+    notebook = copy.deepcopy(notebook)
+    if title:
+        notebook.metadata["title"] = title
     exporter = HTMLExporter(
         template_name="lab",
         template_file=_TEMPLATE,
@@ -99,8 +162,8 @@ def export_html(notebook: NotebookNode) -> str:
         sanitize_html=True,
         filters={"clean_html": clean_report_html},
     )
-    body, _ = exporter.from_notebook_node(notebook)
+    body, _ = exporter.from_notebook_node(notebook, resources={"slp_print_css": PRINT_CSS})
     return body
 
 
-__all__ = ["CSS_PROPERTIES", "TAGS", "clean_report_html", "export_html"]
+__all__ = ["CSS_PROPERTIES", "PRINT_CSS", "TAGS", "clean_report_html", "export_html"]

@@ -46,11 +46,12 @@ SYNTHETIC_BANNER = (
 
 
 def shown_path(path: Path) -> str:
-    """A data path as a report shows it: relative to the project when inside it."""
+    """A data path as a report shows it: relative to the project when inside it, else the file's
+    name (no local folder in a shared report; manifest.json records the full path)."""
     try:
         return path.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
-        return str(path)
+        return path.name
 
 
 def data_sources(params: AnalysisParams) -> list[tuple[str, DataSource]]:
@@ -137,6 +138,9 @@ class Report:
     figures: list[str] = field(default_factory=list)
     #: The answer box's verdict, effect and caveat (`answer`), also written to results.json.
     answer_record: dict[str, str] = field(default_factory=dict)
+    #: Every table shown, as shown (formatted, disclosure-controlled): results.json's
+    #: `report_tables`, from which the runner writes tables.xlsx.
+    shown_tables: list[Table] = field(default_factory=list)
 
     # -- what the report is about ------------------------------------------------------------
     @property
@@ -183,7 +187,7 @@ class Report:
         rows.append(("disclosure", _rule_text(rule.in_effect, rule.suppress_min, rule.suppress_max,
                                               rule.rounding_base)))
         frame = pd.DataFrame(rows, columns=["Parameter", "Value"])
-        display(Table(frame, caption="Parameters of this run"))
+        self._show(Table(frame, caption="Parameters of this run"))
 
     def provenance(self) -> None:
         """Each data file: path, dataset, rows, SHA-256, and whether it is synthetic."""
@@ -200,9 +204,13 @@ class Report:
                 "SHA-256": [" ".join(i.sha256[k:k + 16] for k in range(0, 64, 16)) for i in self.inputs],
             }
         )
-        display(Table(frame, caption="Data provenance"))
+        self._show(Table(frame, caption="Data provenance"))
 
     # -- showing results ---------------------------------------------------------------------
+    def _show(self, table: Table) -> None:
+        self.shown_tables.append(table)
+        display(table)
+
     def text(self, markdown: str) -> None:
         """A paragraph of generated text (methods, summary).
 
@@ -238,7 +246,7 @@ class Report:
             self.disclosed.append(disclosed)
             frame = disclosed.frame
             note = " ".join(part for part in (note, disclosed.note) if part)
-        display(Table(format_frame(frame, digits), caption=caption, note=note))
+        self._show(Table(format_frame(frame, digits), caption=caption, note=note))
 
     def estimates(
         self,
@@ -263,7 +271,7 @@ class Report:
                 interval(lo, hi, 3)
                 for lo, hi in zip(tidy["ratio_ci_low"], tidy["ratio_ci_high"], strict=True)
             ]
-        display(Table(out, caption=caption))
+        self._show(Table(out, caption=caption))
 
     def figure(self, fig: Figure, name: str, *, caption: str = "") -> None:
         """Show a figure (and save it as output_dir/figures/<name>.png); the figure is closed."""
@@ -324,6 +332,7 @@ class Report:
             figures=self.figures,
             disclosure=self.disclosure_record(),
             **({"answer": self.answer_record} if self.answer_record else {}),
+            report_tables=[table.record() for table in self.shown_tables],
             **blocks,
         )
         if self.output_dir is None:

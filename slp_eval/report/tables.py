@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from numbers import Integral, Real
+from typing import Any
 
 import pandas as pd
 
@@ -81,6 +82,15 @@ class Table:
         table_id = "slp-" + hashlib.sha256(key).hexdigest()[:10]  # stable across runs
         html = self.frame.to_html(index=False, border=0, classes="slp-table", escape=True, table_id=table_id)
         return caption + _alignment_style(self.frame, table_id) + html + note
+
+    def record(self) -> dict[str, Any]:
+        """The table as shown (text cells), for results.json's `report_tables` and tables.xlsx."""
+        return {
+            "caption": self.caption,
+            "columns": [str(c) for c in self.frame.columns],
+            "rows": [[str(v) for v in row] for row in self.frame.itertuples(index=False)],
+            "note": self.note,
+        }
 
     def __repr__(self) -> str:
         parts = [self.caption] if self.caption else []
