@@ -115,7 +115,8 @@ def test_tables_xlsx_of_a_run_has_every_table_shown_and_a_readme(its_run: RunRes
     manifest = its_run.manifest
     tables = results["report_tables"]
     captions = [t["caption"] for t in tables]
-    assert "Segmented regression estimates" in captions and "Parameters of this run" in captions
+    assert any(c.startswith("Segmented regression estimates") for c in captions)
+    assert "Parameters of this run" in captions
     book = load_workbook(its_run.run_dir / "tables.xlsx")
     assert book.sheetnames == ["README", *sheet_names(captions)]
     for name, table in zip(book.sheetnames[1:], tables, strict=True):
