@@ -68,8 +68,13 @@ def charts(report: Report, series: dict[str, pd.DataFrame]) -> dict[str, SPCResu
     }
 
 
-def summary_table(results: dict[str, SPCResult]) -> pd.DataFrame:
-    """One row per panel: months, last value, the last group's mean and limits, icons in words."""
+def summary_table(results: dict[str, SPCResult], params: SPCParams | None = None) -> pd.DataFrame:
+    """One row per panel: months, last value, the last group's mean and limits, icons in words.
+    With `params`, values are printed as the answer and sentences print them (a percent to one
+    decimal with its % sign)."""
+    def shown(value: float) -> float | str:
+        return value if params is None else _value(value, params)
+
     rows = []
     for label, result in results.items():
         out = result.to_frame()
@@ -80,13 +85,14 @@ def summary_table(results: dict[str, SPCResult]) -> pd.DataFrame:
                 "panel": label,
                 "months": f"{out['x'].iloc[0]:%Y-%m} to {last['x']:%Y-%m}",
                 "points": len(out),
-                "last value": last["y"],
-                "mean": last["mean"],
-                "lower limit": last["lpl"],
-                "upper limit": last["upl"],
+                "last value": shown(last["y"]),
+                "mean": shown(last["mean"]),
+                "lower limit": shown(last["lpl"]),
+                "upper limit": shown(last["upl"]),
                 "special-cause points": int(special.sum()),
                 "variation (last point)": VARIATION_WORDS.get(result.variation or "", "rules not applied"),
-                "assurance": result.assurance.replace("_", " ") if result.assurance else "no target",
+                "assurance": (f"target {ASSURANCE_SHORT[result.assurance]}" if result.assurance
+                              else "no target"),
             }
         )
     return pd.DataFrame(rows)
@@ -99,8 +105,9 @@ def summary_text(results: dict[str, SPCResult], params: SPCParams) -> str:
     for label, result in results.items():
         last = result.to_frame().iloc[-1]
         sentence = (
-            f"**{label}.** In {last['x']:%B %Y} {what} was {last['y']:.3g} against a mean of "
-            f"{last['mean']:.3g} (process limits {last['lpl']:.3g} to {last['upl']:.3g}): "
+            f"**{label}.** In {last['x']:%B %Y} {what} was {_value(last['y'], params)} against a mean of "
+            f"{_value(last['mean'], params)} (process limits {_value(last['lpl'], params)} to "
+            f"{_value(last['upl'], params)}): "
             f"{VARIATION_WORDS.get(result.variation or '', 'too few points for the rules')}"
         )
         if result.assurance:
