@@ -288,7 +288,7 @@ class ProportionComparison(TidyResult):
         pc1, pc2 = (_percent(x, n, rule) for x, n in ((self.x1, self.n1), (self.x2, self.n2)))
         return (
             f"The {wording} {_verb(self.difference)} from {pc1} ({x1}/{n1})"
-            f" to {pc2} ({x2}/{n2}): {100 * self.difference:+.1f} points"
+            f" to {pc2} ({x2}/{n2}): {100 * self.difference:+.1f} percentage points"
             f" ({level} {100 * self.ci_low:+.1f} to {100 * self.ci_high:+.1f}),"
             f" risk ratio {_ratio_text(self.ratio, self.ratio_ci_low, self.ratio_ci_high)};"
             f" {format_p(self.p_value)} ({self.test}; {self.method} interval)."

@@ -119,7 +119,7 @@ def test_prepost_share_sentence_table_and_results_hide_the_counts(runs):
     assert (results["x1"], results["n1"], results["x2"], results["n2"]) == ("*", 10, "*", 10)
     assert (results["p1"], results["p2"]) == ("*", "*")
     report = (run_dir / "report.html").read_text()
-    assert "fell from * (*/10) to * (*/10): -22.2 points" in report
+    assert "fell from * (*/10) to * (*/10): -22.2 percentage points" in report
     assert "The denominator is 10 (rounded) in every month" in report
 
 
@@ -139,7 +139,7 @@ def test_prepost_count_sentence_rates_and_results_hide_the_counts(runs):
 def test_prepost_summary_suppresses_the_percent_beside_a_suppressed_count():
     rule = DisclosureRule()
     assert compare_proportions(6, 9, 4, 9).summary(rule=rule).startswith(
-        "The proportion fell from * (*/10) to * (*/10): -22.2 points")
+        "The proportion fell from * (*/10) to * (*/10): -22.2 percentage points")
     # the complement gives the count back too: 95 of 100 leaves 5
     assert compare_proportions(95, 100, 50, 100).summary(rule=rule).startswith(
         "The proportion fell from * (*/100) to 50.0% (50/100)")

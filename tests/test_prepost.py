@@ -125,17 +125,17 @@ def test_summary_reads_as_the_issue_asks():
     result = compare_proportions(189, 450, 378, 450, label="share in south London")
     assert result.summary().startswith(
         "The share in south London rose from 42.0% (189/450) to 84.0% (378/450): "
-        "+42.0 points (95% CI +36.1 to +47.4), risk ratio 2.00 (CI 1.79 to 2.25); p < 0.001"
+        "+42.0 percentage points (95% CI +36.1 to +47.4), risk ratio 2.00 (CI 1.79 to 2.25); p < 0.001"
     )
     assert compare_proportions(50, 100, 40, 100).summary().startswith(
-        "The proportion fell from 50.0% (50/100) to 40.0% (40/100): -10.0 points"
+        "The proportion fell from 50.0% (50/100) to 40.0% (40/100): -10.0 percentage points"
     )
 
 
 def test_summaries_under_disclosure_control():
     rule = DisclosureRule()
     assert compare_proportions(5, 450, 378, 450).summary(rule=rule).startswith(
-        "The proportion rose from * (*/450) to 84.0% (380/450): +82.9 points"
+        "The proportion rose from * (*/450) to 84.0% (380/450): +82.9 percentage points"
     )
     assert compare_rates(201, 1, 6, 1).summary(rule=rule).startswith("The rate fell from 200 to *")
     paired = compare_paired_proportions([[36, 2], [12, 0]]).summary(rule=rule)

@@ -117,7 +117,7 @@ def test_summary_and_json(card):
     assert text.startswith("12 claims: 4 supported, 0 not distinguishable from no change, "
                            "8 cannot be tested (alpha = 0.05, Holm adjustment")
     assert ("The share of the Complex Care Programme cohort placed in south London rose from "
-            "42.0% (189/450) to 84.0% (378/450): +42.0 points (95% CI") in text
+            "42.0% (189/450) to 84.0% (378/450): +42.0 percentage points (95% CI") in text
     data = json.loads(json.dumps(card.to_dict()))
     assert data["kind"] == "scorecard"
     assert len(data["claims"]) == 12

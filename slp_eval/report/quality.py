@@ -277,34 +277,86 @@ def profile(
                           coverage_column, date_column, dict(report.suppressed))
 
 
+#: Problems in the order of how much they stop an analysis, worst first; the answer box names the
+#: worst one found: values that break the data dictionary (`slp-eval load` refuses the file),
+#: required fields missing, months with no record, months with few complete records, codes of the
+#: coverage column with no record.
+PROBLEM_PRIORITY = ("invalid", "missing", "empty_months", "low_months", "coverage")
+
+
+def _ranked_limitations(profile: QualityProfile, threshold: float,
+                        rule: DisclosureRule | None) -> list[tuple[str, str]]:
+    items = []
+    short = profile.fields[profile.fields["required"] & (profile.fields["percent_complete"] < 100.0)]
+    for row in short.itertuples(index=False):
+        items.append(("missing", f"Required field `{row.column}` is missing in "
+                      f"{_percent(row.missing, profile.rows, rule)} of records."))
+    if not profile.invalid.empty:
+        items.append(("invalid", f"{_count(profile.invalid['cells'].sum(), rule)} values break the data "
+                      f"dictionary in {profile.invalid['column'].nunique()} column(s): analyses must exclude "
+                      "or correct them, and `slp-eval load` refuses the file until then."))
+    if not profile.by_month.empty:
+        empty = profile.by_month[profile.by_month["records"] == 0]
+        if len(empty):
+            items.append(("empty_months", f"{len(empty)} month(s) between the first and last have no record "
+                          f"at all (first: {empty['month'].iloc[0]})."))
+        low = profile.by_month[profile.by_month["percent_complete"] < threshold]
+        if len(low):
+            items.append(("low_months", f"In {len(low)} month(s) fewer than {threshold:g}% of records are "
+                          f"complete (first: {low['month'].iloc[0]})."))
+    if not profile.coverage.empty:
+        absent = profile.coverage[profile.coverage["records"] == 0]
+        if len(absent):
+            items.append(("coverage", f"No record for {len(absent)} code(s) of `{profile.coverage_column}`: "
+                          f"{', '.join(absent['label'])}."))
+    return items
+
+
 def limitations(profile: QualityProfile, *, threshold: float = 95.0,
                 rule: DisclosureRule | None = None) -> list[str]:
     """What the profile found that limits an analysis of this file, one sentence each (counts,
     and percentages that would give a count back, under `rule`)."""
-    items = []
-    short = profile.fields[profile.fields["required"] & (profile.fields["percent_complete"] < 100.0)]
-    for row in short.itertuples(index=False):
-        items.append(f"Required field `{row.column}` is missing in "
-                     f"{_percent(row.missing, profile.rows, rule)} of records.")
-    if not profile.invalid.empty:
-        items.append(f"{_count(profile.invalid['cells'].sum(), rule)} values break the data dictionary in "
-                     f"{profile.invalid['column'].nunique()} column(s): analyses must exclude or correct "
-                     "them, and `slp-eval load` refuses the file until then.")
-    if not profile.by_month.empty:
-        empty = profile.by_month[profile.by_month["records"] == 0]
-        if len(empty):
-            items.append(f"{len(empty)} month(s) between the first and last have no record at all "
-                         f"(first: {empty['month'].iloc[0]}).")
-        low = profile.by_month[profile.by_month["percent_complete"] < threshold]
-        if len(low):
-            items.append(f"In {len(low)} month(s) fewer than {threshold:g}% of records are complete "
-                         f"(first: {low['month'].iloc[0]}).")
-    if not profile.coverage.empty:
-        absent = profile.coverage[profile.coverage["records"] == 0]
-        if len(absent):
-            items.append(f"No record for {len(absent)} code(s) of `{profile.coverage_column}`: "
-                         f"{', '.join(absent['label'])}.")
-    return items
+    return [text for _, text in _ranked_limitations(profile, threshold, rule)]
+
+
+def answer(profile: QualityProfile, *, threshold: float = 95.0,
+           rule: DisclosureRule | None = None) -> dict[str, str]:
+    """`Report.answer` arguments: whether the file is fit for analysis, its size, completeness and
+    validity in numbers (counts and percentages under `rule`), and the worst problem found
+    (`PROBLEM_PRIORITY`), or that none was.
+
+    Not fit: a value breaks the data dictionary (the file cannot be loaded for analysis). Fit with
+    care: every value is valid but a required field is missing somewhere, a month is empty or
+    incomplete, or a coverage code has no record. Fit: none of these."""
+    ranked = _ranked_limitations(profile, threshold, rule)
+    kinds = {kind for kind, _ in ranked}
+    name = profile.path.name
+    if "invalid" in kinds:
+        verdict = (f"Not fit for analysis yet: {name} breaks the {profile.dataset} data dictionary, so it "
+                   "cannot be loaded until the values listed below are corrected or excluded.")
+    elif ranked:
+        verdict = (f"Fit for analysis with care: every value in {name} conforms to the {profile.dataset} "
+                   "data dictionary, but the gaps below limit what it can show.")
+    else:
+        verdict = (f"Fit for analysis: every value in {name} conforms to the {profile.dataset} data "
+                   "dictionary and every required field is complete.")
+    required = profile.fields[profile.fields["required"]]
+    parts = [f"{_count(profile.rows, rule)} records"]
+    if len(required):
+        worst = required.sort_values(["percent_complete", "column"]).iloc[0]
+        parts.append("every required field present in every record" if worst["missing"] == 0 else
+                     f"least complete required field {worst['column']} present in "
+                     f"{_percent(profile.rows - worst['missing'], profile.rows, rule)} of records")
+    cells = int(profile.invalid["cells"].sum()) if len(profile.invalid) else 0
+    parts.append(f"{_count(cells, rule)} invalid value{'s' if cells != 1 else ''}")
+    if profile.coverage_column is not None and not profile.coverage.empty:
+        parts.append(f"{int((profile.coverage['records'] > 0).sum())} of {len(profile.coverage)} "
+                     f"{profile.coverage_column} codes with records")
+    worst_problem = (min(ranked, key=lambda item: PROBLEM_PRIORITY.index(item[0]))[1] if ranked
+                     else "No problem was found by the automatic checks; they test the file against the "
+                     "dictionary, not whether its values are true.")
+    effect = "; ".join(parts)
+    return {"verdict": verdict, "effect": effect[:1].upper() + effect[1:] + ".", "caveat": worst_problem}
 
 
 def profile_file(path: str | Path, dataset: str, **kwargs: Any) -> QualityProfile:
@@ -312,4 +364,4 @@ def profile_file(path: str | Path, dataset: str, **kwargs: Any) -> QualityProfil
     return profile(validate_file(path, dataset), **kwargs)
 
 
-__all__ = ["QualityProfile", "limitations", "profile", "profile_file"]
+__all__ = ["PROBLEM_PRIORITY", "QualityProfile", "answer", "limitations", "profile", "profile_file"]

@@ -1,6 +1,7 @@
-"""What the SPC notebook shows: one MDC chart per panel, a summary of each chart's last point
-(variation and assurance icons in words), the monthly counts through the disclosure rule, the
-methods in MDC terms, and the limitations of an XmR chart on these data."""
+"""What the SPC notebook shows: the answer (each panel's variation and assurance icons in words,
+the last point against its mean and limits, the main caveat), one MDC chart per panel, a summary
+of each chart's last point, the monthly counts through the disclosure rule, the methods in MDC
+terms, and the limitations of an XmR chart on these data."""
 
 from typing import Any
 
@@ -67,8 +68,13 @@ def charts(report: Report, series: dict[str, pd.DataFrame]) -> dict[str, SPCResu
     }
 
 
-def summary_table(results: dict[str, SPCResult]) -> pd.DataFrame:
-    """One row per panel: months, last value, the last group's mean and limits, icons in words."""
+def summary_table(results: dict[str, SPCResult], params: SPCParams | None = None) -> pd.DataFrame:
+    """One row per panel: months, last value, the last group's mean and limits, icons in words.
+    With `params`, values are printed as the answer and sentences print them (a percent to one
+    decimal with its % sign)."""
+    def shown(value: float) -> float | str:
+        return value if params is None else _value(value, params)
+
     rows = []
     for label, result in results.items():
         out = result.to_frame()
@@ -79,13 +85,14 @@ def summary_table(results: dict[str, SPCResult]) -> pd.DataFrame:
                 "panel": label,
                 "months": f"{out['x'].iloc[0]:%Y-%m} to {last['x']:%Y-%m}",
                 "points": len(out),
-                "last value": last["y"],
-                "mean": last["mean"],
-                "lower limit": last["lpl"],
-                "upper limit": last["upl"],
+                "last value": shown(last["y"]),
+                "mean": shown(last["mean"]),
+                "lower limit": shown(last["lpl"]),
+                "upper limit": shown(last["upl"]),
                 "special-cause points": int(special.sum()),
                 "variation (last point)": VARIATION_WORDS.get(result.variation or "", "rules not applied"),
-                "assurance": result.assurance.replace("_", " ") if result.assurance else "no target",
+                "assurance": (f"target {ASSURANCE_SHORT[result.assurance]}" if result.assurance
+                              else "no target"),
             }
         )
     return pd.DataFrame(rows)
@@ -98,8 +105,9 @@ def summary_text(results: dict[str, SPCResult], params: SPCParams) -> str:
     for label, result in results.items():
         last = result.to_frame().iloc[-1]
         sentence = (
-            f"**{label}.** In {last['x']:%B %Y} {what} was {last['y']:.3g} against a mean of "
-            f"{last['mean']:.3g} (process limits {last['lpl']:.3g} to {last['upl']:.3g}): "
+            f"**{label}.** In {last['x']:%B %Y} {what} was {_value(last['y'], params)} against a mean of "
+            f"{_value(last['mean'], params)} (process limits {_value(last['lpl'], params)} to "
+            f"{_value(last['upl'], params)}): "
             f"{VARIATION_WORDS.get(result.variation or '', 'too few points for the rules')}"
         )
         if result.assurance:
@@ -165,27 +173,107 @@ def methods_text(params: SPCParams) -> str:
     )
 
 
-def limitations(params: SPCParams, results: dict[str, SPCResult]) -> list[str]:
-    """What limits these charts: the data's own caveats, short series, and XmR assumptions."""
-    items = list(params.source_notes)
+#: Which limitation the answer box names as the main caveat, most important first: a chart's own
+#: warning (e.g. too few points for the rules), limits from fewer points than MDC guidance trusts,
+#: the data's own caveats from the parameter file, then XmR assumptions (a share's varying
+#: denominator; independent, non-seasonal months).
+CAVEAT_PRIORITY = ("chart", "short", "source", "share", "independence")
+
+
+def _ranked_limitations(params: SPCParams, results: dict[str, SPCResult]) -> list[tuple[str, str]]:
+    items = [("source", note) for note in params.source_notes]
     for label, result in results.items():
-        items += [f"{label}: {message}." for message in result.messages]
+        items += [("chart", f"{label}: {message}.") for message in result.messages]
     shortest = min(int(r.to_frame()["rebase_group"].value_counts().min()) for r in results.values())
     if shortest < TRUSTED_POINTS:
-        items.append(
+        items.append(("short",
             f"MDC guidance asks for about {TRUSTED_POINTS} points before limits are trusted; the shortest "
             f"period charted here has {shortest}."
-        )
+        ))
     if params.value in ("share", "percent"):
-        items.append(
+        items.append(("share",
             "An XmR chart treats every month alike; months with few people starting have a noisier share, "
             "which a p′ (Laney) chart would weight by the denominator."
-        )
-    items.append(
+        ))
+    items.append(("independence",
         "The limits assume months are independent and the process stable within each period; autocorrelation "
         "or seasonality produces runs and trends that are not special causes."
-    )
+    ))
     return items
+
+
+def limitations(params: SPCParams, results: dict[str, SPCResult]) -> list[str]:
+    """What limits these charts: the data's own caveats, short series, and XmR assumptions."""
+    return [text for _, text in _ranked_limitations(params, results)]
+
+
+def main_caveat(params: SPCParams, results: dict[str, SPCResult]) -> str:
+    """The limitation the answer box names: the first in `CAVEAT_PRIORITY` order."""
+    ranked = _ranked_limitations(params, results)
+    return min(ranked, key=lambda item: CAVEAT_PRIORITY.index(item[0]))[1]
+
+
+def _value(value: float, params: SPCParams) -> str:
+    """A chart value as the answer prints it: a percent with one decimal and a % sign, else 3
+    significant digits."""
+    return f"{value:.1f}%" if params.value == "percent" else f"{value:.3g}"
+
+
+#: The variation icon in a few words, for the answer box.
+VARIATION_SHORT = {
+    "common_cause": "common cause variation only (no signal)",
+    "improvement_high": "special cause improvement (high)",
+    "improvement_low": "special cause improvement (low)",
+    "concern_high": "special cause concern (high)",
+    "concern_low": "special cause concern (low)",
+    "neutral_high": "special cause variation, neither better nor worse (high)",
+    "neutral_low": "special cause variation, neither better nor worse (low)",
+}
+#: The assurance icon in a few words, for the answer box.
+ASSURANCE_SHORT = {
+    "consistent_pass": "will be met every month",
+    "consistent_fail": "will be missed every month",
+    "inconsistent": "will be met or missed by chance",
+}
+
+
+def _grouped(words: dict[str, str]) -> str:
+    """"words A at panel 1 and panel 2; words B at panel 3" (panels in chart order)."""
+    by_words: dict[str, list[str]] = {}
+    for label, text in words.items():
+        by_words.setdefault(text, []).append(label)
+    return "; ".join(f"{text} at {_and(labels)}" for text, labels in by_words.items())
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def answer(results: dict[str, SPCResult], params: SPCParams) -> dict[str, str]:
+    """`Report.answer` arguments: the last point of each panel in MDC words (the variation icon and,
+    with a target, the assurance icon; panels with the same icon named together), each panel's last
+    value against its mean and process limits, and the main caveat (`CAVEAT_PRIORITY`)."""
+    lasts = {label: r.to_frame().iloc[-1] for label, r in results.items()}
+    months = sorted({f"{last['x']:%B %Y}" for last in lasts.values()})
+    when = f"In {months[0]}" if len(months) == 1 else "At each chart's last point"
+    verdict = f"{when}: " + _grouped({
+        label: VARIATION_SHORT.get(r.variation or "", "too few points for the MDC rules")
+        for label, r in results.items()})
+    assured = {label: ASSURANCE_SHORT[r.assurance] for label, r in results.items() if r.assurance}
+    if assured:
+        target = params.target_label or f"the target of {params.target:g}"
+        verdict += f". {_capital(target)} " + _grouped(assured).replace("; ", "; it ")
+    elif params.target is None:
+        verdict += " (no target set, so no assurance icon)"
+    effect = "; ".join(
+        f"{label}: {_value(last['y'], params)} (mean {_value(last['mean'], params)}, process limits "
+        f"{_value(last['lpl'], params)} to {_value(last['upl'], params)})" for label, last in lasts.items())
+    return {"verdict": verdict + ".", "effect": f"Last value: {effect}.",
+            "caveat": main_caveat(params, results)}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def results_block(results: dict[str, SPCResult]) -> dict[str, Any]:
@@ -202,14 +290,19 @@ def results_block(results: dict[str, SPCResult]) -> dict[str, Any]:
 
 
 __all__ = [
+    "ASSURANCE_SHORT",
     "ASSURANCE_WORDS",
+    "CAVEAT_PRIORITY",
+    "VARIATION_SHORT",
     "VARIATION_WORDS",
+    "answer",
     "charts",
     "count_columns",
     "counts_table",
     "data_note",
     "figure",
     "limitations",
+    "main_caveat",
     "methods_text",
     "panel_series",
     "results_block",
