@@ -431,38 +431,17 @@ class PowerResult(TidyResult):
 
     def plot(self, term: str = "level_change", *, ax: Any = None, title: str | None = None,
              xlabel: str | None = None, ylabel: str | None = None) -> Figure:
-        """Power curve for one term: power against the effect size, one line per design length
-        (or against the number of post periods when a single effect size was simulated); drawn
-        on `ax` when given, `title`, `xlabel`, `ylabel` replacing the defaults."""
-        from matplotlib.figure import Figure
-
+        """Power (%) for one term with 95% Monte Carlo bars: against the effect size, one line per
+        design length (or against the number of post periods when a single effect size was
+        simulated), with the 80% target and the size alpha labelled, as the power report draws
+        it (`slp_eval.plots.power.plot_power`); drawn on `ax` when given, `title`, `xlabel`,
+        `ylabel` replacing the defaults."""
+        from slp_eval.plots.power import plot_power
         from slp_eval.plots.style import finish
 
-        if term not in EFFECT_TERMS:
-            raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, EFFECT_TERMS))}")
-        table = self.to_frame()
-        table = table[table["term"] == term]
-        by_effect = table["effect"].nunique() > 1
-        x, line = ("effect", ["n_pre", "n_post"]) if by_effect else ("n_post", ["n_pre", "effect"])
-        if ax is None:
-            fig = Figure(figsize=(6, 4), layout="constrained")
-            ax = fig.subplots()
-        else:
-            fig = ax.figure
-        for key, part in table.groupby(line, sort=True):
-            part = part.sort_values(x)
-            label = (f"{key[0]} pre + {key[1]} post" if by_effect
-                     else f"{key[0]} pre, {term} = {key[1]:g}")
-            ax.errorbar(part[x], part["power"], yerr=1.96 * part["mc_se"], marker="o",
-                        capsize=3, label=label)
-        ax.axhline(0.8, linestyle=":", color="grey")
-        ax.axhline(self.settings["alpha"], linestyle="--", color="grey")
-        ax.set_ylim(0, 1.02)
-        ax.set_xlabel(f"true {term}" if by_effect else "post-interruption periods")
-        ax.set_ylabel("power")
-        ax.legend(fontsize="small")
-        return finish(fig, [ax], palette={}, where="PowerResult.plot", title=title,
-                      xlabel=xlabel, ylabel=ylabel)
+        fig = plot_power(self, term, ax)
+        return finish(fig, [ax if ax is not None else fig.axes[0]], palette={},
+                      where="PowerResult.plot", title=title, xlabel=xlabel, ylabel=ylabel)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings and the power table (NaN -> None)."""

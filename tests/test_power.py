@@ -165,10 +165,18 @@ def test_power_result_views() -> None:
     assert json.loads(json.dumps(document)) == document
     assert document["settings"]["n_sim"] == 20
     fig = result.plot()
-    assert fig.axes[0].get_ylabel() == "power"
-    assert len(fig.axes[0].get_legend().get_texts()) == 2
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "power to detect the level change (%)" and ax.get_ylim() == (0, 102)
+    # two designs, the 80% target and the size alpha, each named
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == sorted([
+        "12 before + 6 after", "12 before + 12 after", "target power 80%", "alpha 5% (size)"])
+    table = result.to_frame()
+    drawn = np.concatenate([line.get_ydata() for line in ax.lines if line.get_linestyle() == "-"])
+    assert sorted(drawn) == pytest.approx(sorted(100 * table.loc[table["term"] == "level_change",
+                                                                  "power"]))
     # one trend_change (0) was simulated, so its curve runs over the number of post periods
-    assert result.plot("trend_change").axes[0].get_xlabel() == "post-interruption periods"
+    assert result.plot("trend_change").axes[0].get_xlabel().startswith(
+        "periods after the interruption (trend change 0")
     with pytest.raises(ParameterError, match=re.escape(
             "term='slope' is not one of 'level_change', 'trend_change'")):
         result.plot("slope")
