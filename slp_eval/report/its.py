@@ -657,6 +657,12 @@ def unit_suffix(params: ITSParams) -> str:
     return f" ({params.outcome_unit})" if params.outcome_unit else ""
 
 
+def level_suffix(params: ITSParams) -> str:
+    """" (%)" for the levels of a percent outcome, whose changes are in percentage points;
+    otherwise `unit_suffix`."""
+    return " (%)" if params.outcome == "percent" else unit_suffix(params)
+
+
 def level_axis_label(result: ITSResult, params: ITSParams) -> str:
     """The fit figure's y axis: the outcome's unit ("bed days"; "percent" for a percent outcome,
     whose changes are in percentage points), else the outcome in words (the title names it)."""
@@ -811,7 +817,7 @@ def effects_table(result: ITSResult, horizons: list[int], params: ITSParams,
     its fitted total is controlled: the fitted total is that counterfactual plus the effect."""
     tidy = effects(result, horizons, params)
     level = round(100 * (1 - result.spec.alpha))
-    unit, suffix = unit_name(result), unit_suffix(params)
+    unit, suffix, levels = unit_name(result), unit_suffix(params), level_suffix(params)
     rows = []
     for (when, period), part in tidy.groupby(["when", "period"], sort=False):
         absolute = part[part["effect"] == "absolute"].iloc[0]
@@ -823,8 +829,8 @@ def effects_table(result: ITSResult, horizons: list[int], params: ITSParams,
         rows.append({
             "when": str(when).replace("periods", f"{unit}s"),
             "period": period,
-            f"fitted{suffix}": fitted if isinstance(fitted, str) else quantity(fitted, params, series),
-            f"counterfactual{suffix}": counterfactual,
+            f"fitted{levels}": fitted if isinstance(fitted, str) else quantity(fitted, params, series),
+            f"counterfactual{levels}": counterfactual,
             f"effect{suffix}": quantity(absolute["estimate"], params, series, signed=True),
             f"{level}% CI": f"{quantity(absolute['CI low'], params, series)} to "
                             f"{quantity(absolute['CI high'], params, series)}",
