@@ -144,3 +144,14 @@ def test_without_by_the_section_shows_nothing(tmp_path, capsys):
 def test_bad_by_is_named(tmp_path, extra, message):
     with pytest.raises(ParameterError, match=message):
         validate_params(_params(_trusts_file(tmp_path), **extra), source="test")
+
+
+def test_the_its_notebook_stops_on_by_with_one_paragraph(tmp_path):
+    """The ITS notebook fits one series: with `by:` it stops before fitting, naming the function
+    that shows the units, instead of failing inside fit_its on stacked series."""
+    report = start(_params(_trusts_file(tmp_path), by="unit"), None, kind="its")
+    with pytest.raises(ParameterError, match=r"^by: the ITS report fits one series .*units_section"):
+        its_report.one_series(report)
+    plain = start(_params(_trusts_file(tmp_path), filters={"measure": "eip_within_two_weeks",
+                                                            "unit": "RV5"}), None, kind="its")
+    pd.testing.assert_frame_equal(its_report.one_series(plain), its_report.series(plain))

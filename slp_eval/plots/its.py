@@ -23,8 +23,9 @@ OBSERVED = "#4d4d4d"
 FITTED = "#1f77b4"
 COUNTERFACTUAL = "#d62728"
 CONTROL = "#7f7f7f"
-__all__ = ["ACF_COLORS", "BREAK_DATE_COLORS", "ITS_COLORS", "PLACEBO_COLORS", "plot_acf",
-           "plot_break_dates", "plot_its", "plot_placebo"]
+__all__ = ["ACF_COLORS", "BREAK_DATE_COLORS", "ITS_COLORS", "MAX_TICKS", "PLACEBO_COLORS",
+           "label_interruptions", "plot_acf", "plot_break_dates", "plot_effects", "plot_its",
+           "plot_placebo"]
 
 #: The colour roles each function's `colors=` accepts, with their defaults.
 ITS_COLORS = {"observed": OBSERVED, "fitted": FITTED, "counterfactual": COUNTERFACTUAL,

@@ -13,13 +13,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from slp_eval.disclosure import controlled_counts, disclose_count, disclose_ratio, disclose_share
-from slp_eval.errors import ModelInputError
+from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.its import ITSDiagnostics, ITSResult
 from slp_eval.its.sensitivity import BreakDateResult, PlaceboResult, break_date_sensitivity, placebo_test
 from slp_eval.its.text import number, p_text, summary_text, unit_name
 from slp_eval.params.its import ITSParams
 from slp_eval.report.figures import WITHHELD_GID
 from slp_eval.report.session import Report
+from slp_eval.report.stop import stop
 from slp_eval.series import DERIVED, prepare_series
 
 #: Fewer points than this in the segment before an interruption is flagged (Cochrane EPOC
@@ -62,6 +63,19 @@ def series(report: Report) -> pd.DataFrame:
         year=parts.year if parts else None,
         month=parts.month if parts else None,
     )
+
+
+def one_series(report: Report) -> pd.DataFrame:
+    """`series` for the ITS notebook, which fits one series: a parameter file with `by:` stops
+    here with one paragraph (its per-unit fits, forest plot and pooling are
+    `slp_eval.report.its_units.units_section`, which the notebook does not show yet)."""
+    if _its(report).by:
+        stop(ParameterError(
+            "by: the ITS report fits one series and does not yet show per-unit fits; run "
+            "slp_eval.report.its_units.units_section(report, its_report.series(report)) in "
+            "Python for each unit's fit, the forest plot and the pooled estimates, or remove by: "
+            "and filter to one unit"), cell="the data")
+    return series(report)
 
 
 def fit_arguments(params: ITSParams) -> dict[str, Any]:
@@ -919,8 +933,10 @@ __all__ = [
     "horizon_effect",
     "interruption_name",
     "level_axis_label",
+    "level_suffix",
     "limitations",
     "main_caveat",
+    "one_series",
     "placebo",
     "placebo_reconciliation",
     "published_comparison",
