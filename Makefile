@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/slp-eval run-all params
 
 ## test: the whole suite: unit tests, then every notebook re-executed by nbval (every skip is
-## listed with its reason; the log ends with a count per independent check, e.g. "R peer: 67 passed")
+## listed with its reason; the log ends with a count per independent check, e.g. "R peer: 68 passed")
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -rs tests
 	$(BIN)/python -m pytest -q -rs --nbval --nbval-sanitize-with notebooks/sanitize.cfg notebooks

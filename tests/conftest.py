@@ -11,7 +11,7 @@ checks in CI, and one log line per independent check with its counts.
   (WeasyPrint, which needs the system Pango) that would
   skip is reported as a FAILURE naming the missing tool, so CI can never pass by skipping them.
   Locally they may skip; ``-rs`` (pyproject's addopts) lists every skip with its reason.
-- The terminal summary ends with one line per independent check, e.g. ``R peer: 67 passed``.
+- The terminal summary ends with one line per independent check, e.g. ``R peer: 68 passed``.
 """
 
 from __future__ import annotations
