@@ -22,7 +22,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from slp_eval.its.reml import Gram, blocks_of, near_unit_root, search_ar1, search_arp, whiten
+from slp_eval.its.reml import (
+    Gram,
+    blocks_of,
+    central_hessian,
+    near_unit_root,
+    search_ar1,
+    search_arp,
+    whiten,
+)
 
 
 @dataclass(frozen=True)
@@ -58,23 +66,6 @@ def _loglik(theta: np.ndarray, gram: Gram) -> float:
     return -0.5 * gram.n * np.log(float(v @ g @ v) / gram.n) - 0.5 * logdet
 
 
-def _hessian(f, theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    m = len(theta)
-    out = np.empty((m, m))
-    f0 = f(theta)
-    for i in range(m):
-        ei = np.zeros(m)
-        ei[i] = steps[i]
-        out[i, i] = (f(theta + ei) - 2 * f0 + f(theta - ei)) / steps[i] ** 2
-        for j in range(i):
-            ej = np.zeros(m)
-            ej[j] = steps[j]
-            out[i, j] = out[j, i] = (f(theta + ei + ej) - f(theta + ei - ej)
-                                     - f(theta - ei + ej) + f(theta - ei - ej)) / (
-                                         4 * steps[i] * steps[j])
-    return out
-
-
 def fit_ar_ml(y: pd.Series, x: pd.DataFrame, t: np.ndarray, order: int = 1) -> MLFit:
     """Exact ML of the regression with AR(`order`) errors (see the module docstring)."""
     yv, xv, tv = np.asarray(y, float), np.asarray(x, float), np.asarray(t, int)
@@ -98,7 +89,7 @@ def fit_ar_ml(y: pd.Series, x: pd.DataFrame, t: np.ndarray, order: int = 1) -> M
     # steps of a thousandth of each parameter's approximate standard error
     se_beta = np.sqrt(np.diag(np.linalg.inv(g[1:, 1:])) * sigma2)
     se_ar = np.full(order, np.sqrt(max(1.0 - float(np.sum(ar**2)), 1e-4) / n))
-    information = -_hessian(lambda th: _loglik(th, gram), theta, 1e-3 * np.r_[se_beta, se_ar])
+    information = -central_hessian(lambda th: _loglik(th, gram), theta, 1e-3 * np.r_[se_beta, se_ar])
     cov = np.linalg.inv(information)
     wd = whiten(ar, yv, xv, tv, blocks)
     resid = (wd.ys - wd.xs @ beta) / np.sqrt(sigma2)

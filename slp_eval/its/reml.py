@@ -385,3 +385,25 @@ def fit_ar_reml(y: pd.Series, x: pd.DataFrame, t: np.ndarray, order: int = 1,
     result = OLS(wd.ys, pd.DataFrame(wd.xs, columns=names)).fit(use_t=True)
     n, k = wd.xs.shape
     return ARFit(result, ar, -value, at_bound, wd.rss / (n - k), wd, gram)
+
+
+def central_hessian(f: Callable[[np.ndarray], float], theta: np.ndarray,
+                    steps: np.ndarray) -> np.ndarray:
+    """Hessian of `f` at `theta` by central differences with the given step per coordinate (the
+    ML information of errors="arima" and the REML information behind Kenward-Roger). Written
+    here rather than with statsmodels' `approx_hess3`, whose steps and formula differ, so that
+    both keep the numbers they were validated with against R."""
+    m = len(theta)
+    out = np.empty((m, m))
+    f0 = f(theta)
+    for i in range(m):
+        ei = np.zeros(m)
+        ei[i] = steps[i]
+        out[i, i] = (f(theta + ei) - 2 * f0 + f(theta - ei)) / steps[i] ** 2
+        for j in range(i):
+            ej = np.zeros(m)
+            ej[j] = steps[j]
+            out[i, j] = out[j, i] = (f(theta + ei + ej) - f(theta + ei - ej)
+                                     - f(theta - ei + ej) + f(theta - ei - ej)) / (
+                                         4 * steps[i] * steps[j])
+    return out

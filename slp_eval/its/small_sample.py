@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, sparse
 
-from slp_eval.its.reml import Gram, reml_loglik, whitener
+from slp_eval.its.reml import Gram, central_hessian, reml_loglik, whitener
 
 METHODS: tuple[str, ...] = ("kenward-roger", "satterthwaite", "none")
 #: Citation of each method for the methods text.
@@ -109,20 +109,7 @@ def _information(gram: Gram, theta: np.ndarray, ar: np.ndarray) -> np.ndarray:
     def f(th: np.ndarray) -> float:
         return reml_loglik(float(th[0]), np.r_[th[1:], ar[m - 1:]], gram)
 
-    h = np.full(m, 1e-4)
-    hess = np.empty((m, m))
-    f0 = f(theta)
-    for i in range(m):
-        ei = np.zeros(m)
-        ei[i] = h[i]
-        hess[i, i] = (f(theta + ei) - 2 * f0 + f(theta - ei)) / h[i] ** 2
-        for j in range(i):
-            ej = np.zeros(m)
-            ej[j] = h[j]
-            hess[i, j] = hess[j, i] = (f(theta + ei + ej) - f(theta + ei - ej)
-                                       - f(theta - ei + ej) + f(theta - ei - ej)) / (
-                                           4 * h[i] * h[j])
-    return -hess
+    return -central_hessian(f, theta, np.full(m, 1e-4))
 
 
 def small_sample(method: str, gram: Gram, x: np.ndarray, t: np.ndarray,
