@@ -32,7 +32,8 @@ from statsmodels.tools.sm_exceptions import SpecificationWarning
 from slp_eval.errors import ModelInputError
 from slp_eval.its.ar_ml import fit_ar_ml
 from slp_eval.its.lags import LagChoice, choose_lag, lag_bound
-from slp_eval.its.reml import blocks_of, fit_ar_reml, near_unit_root
+from slp_eval.its.reml import blocks_of, fit_ar_reml, near_unit_root, whiten
+from slp_eval.its.reml_ar1 import Rows, fit_ar1
 from slp_eval.its.small_sample import SmallSample
 from slp_eval.its.small_sample import small_sample as adjust
 
@@ -166,6 +167,31 @@ def _negbin_alpha(data: FitData, extra: dict[str, Any]) -> float:
     return alpha
 
 
+def _ar1(data: FitData, method: str, alpha: float, link: str) -> Estimate:
+    """REML AR(1) + GLS with analytic derivatives (`reml_ar1.py`, the arithmetic of
+    `fit_its_many`'s batched path); the statsmodels OLS of the whitened data for diagnostics."""
+    names = list(data.x.columns)
+    x, y, t = np.asarray(data.x, float), np.asarray(data.y, float), np.asarray(data.t, int)
+    blocks = blocks_of(data.units, len(y))
+    fit = fit_ar1(x, y[:, None], Rows.of(t, blocks), method=method, alpha=alpha)
+    rho = fit.rho[:1]
+    held = bool(fit.held[0])
+    adjusted = SmallSample(method, fit.cov[0], fit.phi[0],
+                           list(fit.dphi[0, :1] if held else fit.dphi[0]),
+                           fit.w[0, :1, :1] if held else fit.w[0], float(len(y) - len(names)),
+                           held)
+    wd = whiten(rho, y, x, t, blocks)
+    result = OLS(wd.ys, pd.DataFrame(wd.xs, columns=names)).fit(use_t=True)
+    extra = dict(ar_params=rho.tolist(), reml_loglik=-float(fit.neg_loglik[0]), ar_method="REML",
+                 near_unit_root=near_unit_root(rho), rho_at_bound=bool(fit.at_bound[0]),
+                 small_sample=method, ar_held_fixed_for_small_sample=held)
+    table = pd.DataFrame({c: v[:, 0] for c, v in fit.table.items()},
+                         index=pd.Index(names, name="term"))
+    cov = pd.DataFrame(adjusted.cov, index=names, columns=names)
+    return Estimate(result, table, cov, float(result.df_resid), np.asarray(result.resid),
+                    np.asarray(result.model.exog), 1, None, link, extra, adjusted)
+
+
 def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
              alpha: float, small_sample: str | None = None) -> Estimate:
     """Fit the design in `data` as asked; see the module docstring for what each choice is."""
@@ -175,6 +201,8 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
     lag_choice = None
     if family == "gaussian" and errors in ("ar", "arima"):
         order = 1 if maxlags is None else int(maxlags)
+        if errors == "ar" and order == 1:
+            return _ar1(data, small_sample or "none", alpha, link)
         if errors == "ar":
             fit = fit_ar_reml(data.y, data.x, data.t, order=order, units=data.units)
             result = fit.result

@@ -27,7 +27,9 @@ reduce to the exact t on n - k with Phi_A = Phi. No library computes these for G
 errors in Python (statsmodels' MixedLM has neither), so they are written here, in O(n) through
 the whitening transform of `reml.py` (Sigma^-1 v = L'L v / sigma^2, Sigma v by banded solves;
 the information and P_i from the lagged cross products of `reml.Gram`),
-derivatives in phi by central differences.
+derivatives in phi by central differences. For AR(1) (the default) `fit_its` uses the
+analytic information and derivatives of `reml_ar1.py` instead, exact to rounding, which
+`fit_its_many` batches; this module serves AR(p >= 2).
 """
 
 from __future__ import annotations
