@@ -121,9 +121,42 @@ def test_known_batched_numbers_match_statsmodels_directly():
     np.testing.assert_allclose(mine["p_value"], ref.pvalues, rtol=1e-8)
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(24, 80), n_groups=st.integers(2, 5),
+       method=st.sampled_from([None, "kenward-roger", "satterthwaite", "none"]),
+       impact=st.sampled_from(["level", "trend", "level+trend"]),
+       seasonality=st.sampled_from([None, "month", {"fourier": 2, "period": 12}]),
+       phase_in=st.integers(0, 3), gap=st.booleans(), missing=st.booleans(),
+       second=st.booleans(), rho=st.sampled_from([-0.6, 0.0, 0.4, 0.9]))
+def test_reml_ar1_equals_fit_its_per_series(seed, n, n_groups, method, impact, seasonality,
+                                            phase_in, gap, missing, second, rho):
+    """errors='ar' (REML AR(1) with each small-sample method) batched, equal to fit_its."""
+    data = _panel(n_groups, n, seed)
+    rng = np.random.default_rng(seed + 1)
+    noise = np.zeros(len(data))  # AR(1) noise of the drawn rho, so some fits are near a bound
+    for i in range(1, len(data)):
+        noise[i] = rho * noise[i - 1] + rng.normal()
+    data["y"] += noise
+    months = data["month"].unique()
+    interruptions = [months[n // 2]] + ([months[n // 2 + 6]] if second else [])
+    if gap:
+        drop = data.index[(data["area"] == f"area {n_groups - 1}") & (data["month"] == months[5])]
+        data = data.drop(drop)
+    if missing:
+        data.loc[(data["area"] == "area 0") & (data["month"] == months[3]), "y"] = np.nan
+    arguments = dict(outcome="y", time="month", interruptions=interruptions, impact=impact,
+                     small_sample=method, seasonality=seasonality, phase_in=phase_in,
+                     dropna=True)
+    out = fit_its_many(data, by="area", **arguments)
+    _assert_matches_fit_its(data, out, ["area"], arguments)
+    complete = out[~out["area"].isin([f"area {n_groups - 1}"] * gap + ["area 0"] * missing)]
+    if complete["area"].nunique() >= 2 and (complete["status"] != FAILED).all():
+        assert (complete["status"] == BATCHED).all()
+
+
 @pytest.mark.parametrize(("arguments", "why"), [
     (dict(errors="newey-west", maxlags=None), "chooses the lag for each series"),
-    (dict(errors="ar", maxlags=1), "errors='ar' has no batched path"),
+    (dict(errors="ar", maxlags=2), "errors='ar' with maxlags=2 (AR(p >= 2)) has no batched path"),
     (dict(errors="ols", family="poisson"), "family='poisson' has no batched path"),
 ])
 def test_per_group_fallback_says_why(arguments, why):

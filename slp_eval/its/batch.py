@@ -55,6 +55,7 @@ from scipy import special, stats
 from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.its import checks
 from slp_eval.its.fit import fit_its
+from slp_eval.its.reml_ar1 import Rows, fit_ar1
 from slp_eval.its.timeindex import read_time
 
 #: Columns every `fit_its_many` frame has after the `by` columns, before any extra columns
@@ -115,8 +116,10 @@ def no_batch_reason(arguments: dict[str, Any]) -> str | None:
     """Why these `fit_its` arguments have no batched path (None when they have one)."""
     if arguments["family"] != "gaussian":
         return f"family={arguments['family']!r} has no batched path"
-    if arguments["errors"] not in ("ols", "newey-west"):
+    if arguments["errors"] not in (None, "ols", "newey-west", "ar"):
         return f"errors={arguments['errors']!r} has no batched path"
+    if arguments["errors"] in (None, "ar") and arguments["maxlags"] not in (None, 1):
+        return f"errors='ar' with maxlags={arguments['maxlags']!r} (AR(p >= 2)) has no batched path"
     if arguments["errors"] == "newey-west" and arguments["maxlags"] is None:
         return "errors='newey-west' with maxlags=None chooses the lag for each series"
     if arguments["group"] is not None:
@@ -186,14 +189,22 @@ def _check_frequencies(data: pd.DataFrame, time: str, patterns: dict[bytes, list
             "appearance); fit each frequency with its own fit_its_many call")
 
 
-def batched_gaussian(x: np.ndarray, y: np.ndarray, *, errors: str, maxlags: int | None,
-                     alpha: float) -> dict[str, np.ndarray]:
-    """OLS of every column of `y` (n x G) on `x`, as in the module docstring.
+def batched_gaussian(x: np.ndarray, y: np.ndarray, *, errors: str | None, maxlags: int | None,
+                     alpha: float, t: np.ndarray | None = None,
+                     small_sample: str | None = None) -> dict[str, np.ndarray]:
+    """OLS of every column of `y` (n x G) on `x`, as in the module docstring; for errors "ar"
+    (or None, `fit_its`'s default for gaussian) REML AR(1) + GLS with the small-sample method
+    (`reml_ar1.fit_ar1`; None: "kenward-roger", as `fit_its`), `t` the period of each row.
 
     `x` is one design (n x k) shared by every column, or one design per column (G x n x k:
     the same outcome with the interruption at different dates, `fit_interruption_sets`).
     Returns (k x G) arrays estimate, std_err, ci_low, ci_high, p_value and the df.
     """
+    if errors in (None, "ar"):
+        if t is None:
+            raise ValueError("errors='ar' needs the period of each row (t)")
+        return fit_ar1(x, y, Rows.of(t, [np.arange(len(t))]), alpha=alpha,
+                       method=small_sample or "kenward-roger").table
     n, k = x.shape[-2:]
     df = n - k
     if x.ndim == 2:
@@ -273,8 +284,9 @@ def _fit_shared_design(data: pd.DataFrame, members: list[int], groups: _Groups, 
     batch = np.asarray(shared)[varying].tolist()
     out = batched_gaussian(result.design.to_numpy(dtype=float),
                            fitted if varying.all() else fitted[:, varying],
-                           errors=arguments["errors"], maxlags=arguments["maxlags"],
-                           alpha=arguments["alpha"])
+                           errors=result.spec.errors, maxlags=arguments["maxlags"],
+                           alpha=arguments["alpha"], t=result.series.t[in_fit],
+                           small_sample=result.spec.small_sample)
     if not _agrees(table, out, batch.index(template)):
         per_group.update(dict.fromkeys(batch, "batched numbers differ from fit_its"))
         return None
