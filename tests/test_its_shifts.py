@@ -43,17 +43,19 @@ def _count_fit_its(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(40, 90),
-       errors=st.sampled_from(["ols", "newey-west"]), maxlags=st.integers(0, 3),
+       errors=st.sampled_from(["ols", "newey-west", "ar"]), maxlags=st.integers(0, 3),
        impact=st.sampled_from(["level", "trend", "level+trend"]),
        seasonality=st.sampled_from([None, "month", {"fourier": 1, "period": 12}]),
-       phase_in=st.integers(0, 2), missing=st.booleans(), window=st.integers(1, 4))
+       phase_in=st.integers(0, 2), missing=st.booleans(), window=st.integers(1, 4),
+       method=st.sampled_from(["kenward-roger", "satterthwaite", "none"]))
 def test_break_dates_and_placebos_equal_fit_its_date_by_date(seed, n, errors, maxlags, impact,
                                                              seasonality, phase_in, missing,
-                                                             window):
+                                                             window, method):
     data = _monthly(n, seed, missing)
     months = data["month"].tolist()
     model = dict(errors=errors, maxlags=maxlags if errors == "newey-west" else None,
-                 impact=impact, seasonality=seasonality, phase_in=phase_in, dropna=missing)
+                 impact=impact, seasonality=seasonality, phase_in=phase_in, dropna=missing,
+                 small_sample=method if errors == "ar" else None)
     cut = n // 2
     result = break_date_sensitivity(data, outcome="y", time="month", interruptions=months[cut],
                                     window=window, **model)
@@ -107,14 +109,30 @@ def test_a_date_that_breaks_a_rule_gets_fit_its_error(monkeypatch):
     assert isinstance(tables[0], pd.DataFrame) and isinstance(tables[2], pd.DataFrame)
 
 
-def test_ar_errors_are_fitted_date_by_date(monkeypatch):
+@pytest.mark.parametrize("method", ["kenward-roger", "satterthwaite", "none"])
+def test_reml_ar1_dates_are_one_batch(monkeypatch, method):
+    data = _monthly(48, seed=8)
+    months = data["month"].tolist()
+    calls = _count_fit_its(monkeypatch)
+    sets = [months[m] for m in range(16, 33)]
+    tables = fit_interruption_sets(data, sets, outcome="y", time="month", errors="ar",
+                                   small_sample=method)
+    assert calls[0] == 1  # the template; REML AR(1) of the other dates is batched
+    for value, table in zip(sets[::4], tables[::4], strict=True):
+        expected = fit_its(data, outcome="y", time="month", interruptions=value,
+                           errors="ar", small_sample=method).coefficients
+        pd.testing.assert_index_equal(table.index, expected.index)
+        np.testing.assert_allclose(table, expected[table.columns], rtol=1e-8)
+
+
+def test_ar2_errors_are_fitted_date_by_date(monkeypatch):
     data = _monthly(48, seed=8)
     months = data["month"].tolist()
     calls = _count_fit_its(monkeypatch)
     sets = [months[20], months[24], months[28]]
-    tables = fit_interruption_sets(data, sets, outcome="y", time="month", errors="ar")
+    tables = fit_interruption_sets(data, sets, outcome="y", time="month", errors="ar", maxlags=2)
     assert calls[0] == 3
     for value, table in zip(sets, tables, strict=True):
         expected = fit_its(data, outcome="y", time="month", interruptions=value,
-                           errors="ar").coefficients
+                           errors="ar", maxlags=2).coefficients
         pd.testing.assert_frame_equal(table, expected)

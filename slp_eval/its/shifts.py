@@ -2,11 +2,13 @@
 
 `placebo_test` and `break_date_sensitivity` fit one outcome y with one set of interruption dates
 after another. Each set s has its own design X_s (the level and trend change columns move) but
-the same y, so for the gaussian family with errors "ols" or "newey-west" with a fixed lag the
-designs are stacked (S x n x k) and fitted in one pass of `batch.batched_gaussian`:
+the same y, so for the gaussian family with errors "ols", "newey-west" with a fixed lag or
+"ar" of order 1 the designs are stacked (S x n x k) and fitted in one pass of
+`batch.batched_gaussian`:
 
     b_s = X_s^+ y,  e_s = y - X_s b_s,  Var(b_s) as in `slp_eval.its.batch` (OLS, or Newey-West
-    with Stata's n/(n-k) scaling), t on n - k df.
+    with Stata's n/(n-k) scaling), t on n - k df; or REML AR(1) + GLS with the small-sample
+    method of `fit_its` (`reml_ar1.py`, one design per set).
 
 The data are read and checked once (`fit.prepare` with the first valid set); for each set only
 what depends on the dates is rebuilt: the phase-in rows, the segment sizes, the design
@@ -69,6 +71,11 @@ def _design(base: Prepared, month: np.ndarray | None, dates: Any, arguments: dic
                           seasonality=arguments["seasonality"], index=series.rows)
     if np.linalg.matrix_rank(design.to_numpy()[in_fit]) < design.shape[1]:
         return None
+    if arguments["errors"] in (None, "ar"):  # no_batch_reason leaves AR(1) only
+        try:
+            checks.check_ar_length("ar", 1, [int(in_fit.sum())], design.shape[1])
+        except SlpEvalError:
+            return None
     return in_fit, design
 
 
@@ -126,7 +133,9 @@ def fit_interruption_sets(data: pd.DataFrame, sets: Sequence[Any], *,
         x = np.stack([d.to_numpy(dtype=float) for _, d in members])
         values = np.repeat(y[in_fit][:, None], len(members), axis=1)
         numbers = batched_gaussian(x, values, errors=arguments["errors"],
-                                   maxlags=arguments["maxlags"], alpha=arguments["alpha"])
+                                   maxlags=arguments["maxlags"], alpha=arguments["alpha"],
+                                   t=base.series.t[in_fit],
+                                   small_sample=arguments["small_sample"])
         position = [i for i, _ in members].index(template)
         if not _agrees(table, numbers, position):
             out.update({i: _fit_one(data, sets[i], arguments) for i, _ in members if i not in out})
