@@ -21,10 +21,11 @@ not depend on the number of worker processes; `its_power` reuses the same replic
 every design (common random numbers), which keeps power curves smooth in effect size.
 
 The replications of one design share its design matrix, so for the gaussian family with
-errors "ols" or "newey-west" with a fixed `maxlags` they are fitted in one pass of
-`slp_eval.its.batch.batched_gaussian` (equal to `fit_its` per series; the first replication is
-checked against `fit_its` and the design falls back to the loop if they differ). Other error
-models (including the default REML "ar") and families fit one replication at a time.
+errors "ols", "newey-west" with a fixed `maxlags` or the default REML "ar" of order 1
+(`maxlags` None or 1) they are fitted in one pass of `slp_eval.its.batch.batched_gaussian`
+(equal to `fit_its` per series; the first replication is checked against `fit_its` and the
+design falls back to the loop if they differ). Other error models (REML AR(p >= 2), "arima")
+and families fit one replication at a time.
 """
 
 from __future__ import annotations
@@ -190,11 +191,13 @@ def _fit_one(design: _Design, seed: np.random.SeedSequence) -> list[float]:
 
 def _fit_batched(design: _Design, seeds: Sequence[np.random.SeedSequence]) -> np.ndarray | None:
     """The rows `_fit_one` gives for every seed, from one pass over the shared design (gaussian
-    family with errors "ols", or "newey-west" with a fixed lag; `slp_eval.its.batch`); None
+    family with errors "ols", "newey-west" with a fixed lag, or "ar" of order 1 with
+    Kenward-Roger inference; `slp_eval.its.batch`); None
     when there is no batched path or the first replication's batched numbers differ from
     `fit_its`'s (relative 1e-8)."""
     if design.family != "gaussian" or not (
-            design.errors == "ols" or (design.errors == "newey-west" and design.maxlags is not None)):
+            design.errors == "ols" or (design.errors == "newey-west" and design.maxlags is not None)
+            or (design.errors == "ar" and design.maxlags in (None, 1))):
         return None
     _, outcomes = _draw(design.n_pre, design.n_post, seeds=seeds, intercept=design.intercept,
                         trend=design.trend, level_change=design.level_change,
@@ -207,7 +210,8 @@ def _fit_batched(design: _Design, seeds: Sequence[np.random.SeedSequence]) -> np
                        impact="level+trend", family="gaussian", errors=design.errors,
                        maxlags=design.maxlags, alpha=design.alpha)
     numbers = batched_gaussian(template.design.to_numpy(dtype=float), outcomes,
-                               errors=design.errors, maxlags=design.maxlags, alpha=design.alpha)
+                               errors=design.errors, maxlags=design.maxlags, alpha=design.alpha,
+                               t=template.series.t, small_sample=template.spec.small_sample)
     table = template.coefficients
     if not all(np.allclose(numbers[c][:, 0], table[c].to_numpy(dtype=float), rtol=1e-8, atol=0.0)
                for c in table.columns):

@@ -215,7 +215,8 @@ def test_bad_power_arguments_are_named(kwargs: dict, message: str) -> None:
         its_power(**args)
 
 
-@pytest.mark.parametrize(("errors", "maxlags"), [("ols", None), ("newey-west", 2)])
+@pytest.mark.parametrize(("errors", "maxlags"), [("ols", None), ("newey-west", 2), ("ar", None),
+                                                ("ar", 1)])
 def test_batched_replications_equal_fit_its_one_by_one(errors: str, maxlags: int | None,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The batched path (one design, many simulated outcomes) against fit_its per replication."""
