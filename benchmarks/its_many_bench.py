@@ -13,6 +13,10 @@ long frame (`series`, `month` as "YYYY-MM" strings, `y`), it times:
 - a bare numpy floor: the same OLS and Newey-West arithmetic on a ready (n x G) array, written
   here independently of the package (no parsing, checking or frame building).
 
+With errors="ar" (REML AR(1) with Kenward-Roger, `fit_its`'s default for gaussian) it times
+`fit_its_many` on `--ar-series` series against the loop of `fit_its` per group that it replaced
+(timed on `--ar-loop-sample` series and scaled), comparing estimate, std_err, ci, p and df.
+
 Each timing reports wall time, CPU time of this process (`time.process_time`) and cores used
 (CPU / wall). `fit_its_many` and the floor take the median of `--repeats` runs. The three answers
 are compared (estimates, standard errors, interval ends to 1e-8 relative); the exit code is 1 if
@@ -36,7 +40,7 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from slp_eval.its import fit_its_many
+from slp_eval.its import fit_its, fit_its_many
 
 N_MONTHS = 120
 BREAK = 60  # t of the first post-interruption month (2019-01)
@@ -156,17 +160,55 @@ def run(n_series: int, loop_sample: int, repeats: int) -> bool:
     return ok
 
 
+def run_ar(n_series: int, loop_sample: int, repeats: int) -> bool:
+    """errors="ar" (REML AR(1), Kenward-Roger): batched `fit_its_many` against the loop of
+    `fit_its` per group it replaced (each group's own fit, as `fit_its_many` ran it before)."""
+    data, _ = make_data(n_series)
+    arguments = dict(outcome="y", time="month", interruptions="2019-01", errors="ar")
+    many, many_wall, many_cpu = timed(lambda: fit_its_many(data, by="series", **arguments), repeats)
+    batched = bool((many["status"] == "fitted (batched)").all())
+    sample = min(n_series, loop_sample)
+
+    def loop() -> list[pd.DataFrame]:
+        return [fit_its(group, **arguments).coefficients
+                for _, group in data[data["series"] < sample].groupby("series", sort=False)]
+
+    tables, loop_wall, loop_cpu = timed(loop, 1)
+    scale = n_series / sample
+    loop_wall, loop_cpu = loop_wall * scale, loop_cpu * scale
+    columns = ["estimate", "std_err", "ci_low", "ci_high", "p_value", "df"]
+    mine = many[many["series"] < sample][columns].to_numpy(float)
+    theirs = pd.concat(tables)[columns].to_numpy(float)
+    worst = float(np.max(np.abs(mine - theirs) / np.maximum(np.abs(theirs), 1e-300)))
+    ok = batched and worst < 1e-8
+    print(f"\n{n_series:,} monthly series of {N_MONTHS} points, errors='ar' (REML AR(1), "
+          "Kenward-Roger)")
+    print(f"  {'':26s}{'wall s':>10s}{'CPU s':>10s}{'cores':>7s}")
+    note = f"estimated: {sample:,} series timed, x{scale:g}" if scale > 1 else ""
+    for name, wall, cpu, extra in (("fit_its_many (batched)", many_wall, many_cpu, ""),
+                                   ("loop of fit_its", loop_wall, loop_cpu, note)):
+        print(f"  {name:26s}{wall:10.3f}{cpu:10.3f}{cpu / wall:7.2f}  {extra}")
+    print(f"  fit_its_many vs loop: {loop_wall / many_wall:,.0f}x faster (wall), "
+          f"{loop_cpu / many_cpu:,.0f}x (CPU)")
+    print(f"  largest relative difference vs fit_its (estimate, std_err, ci, p, df): {worst:.1e} "
+          f"({'agree' if ok else 'DISAGREE'} to 1e-8; all batched: {batched})")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--loop-sample", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--ar-series", type=int, nargs="*", default=[1000])
+    parser.add_argument("--ar-loop-sample", type=int, default=200)
     options = parser.parse_args()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"fit_its_many benchmark: {cores} CPUs available, load average "
           f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}; numpy {np.__version__}, "
           f"pandas {pd.__version__}")
-    ok = all([run(n, options.loop_sample, options.repeats) for n in options.series])
+    ok = all([run(n, options.loop_sample, options.repeats) for n in options.series]
+             + [run_ar(n, options.ar_loop_sample, options.repeats) for n in options.ar_series])
     return 0 if ok else 1
 
 

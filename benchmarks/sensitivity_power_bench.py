@@ -3,11 +3,13 @@
 On a monthly series of 120 points (interruption at month 61, AR(1) noise) it times:
 
 - `break_date_sensitivity(..., window=W)` (2W + 1 dates) and `placebo_test(...)` at every
-  admissible pre-period date, errors="newey-west" with maxlags=1, against the loop the functions
-  ran before they were batched: one `fit_its` per date (the same data and dates);
-- `its_power(...)` on one design with `--sims` replications, errors "ols" and "newey-west"
-  (maxlags=1), against the loop of `fit_its` per replication (`slp_eval.power._fit_chunk`, the
-  path the other error models still take), timed on `--loop-sample` replications and scaled
+  admissible pre-period date, errors="newey-west" with maxlags=1 and errors="ar" (REML AR(1),
+  Kenward-Roger), against the loop the functions ran before they were batched: one `fit_its`
+  per date (the same data and dates);
+- `its_power(...)` on one design with `--sims` replications, errors "ols", "newey-west"
+  (maxlags=1) and "ar" (REML AR(1), Kenward-Roger), against the loop of `fit_its` per
+  replication (`slp_eval.power._fit_chunk`, the path the other error models still take), timed
+  on `--loop-sample` replications and scaled
   linearly when `--sims` is larger (each replication is independent), said in the output.
 
 Each timing reports wall time, CPU time of this process (`time.process_time`) and cores used
@@ -81,6 +83,36 @@ def line(name: str, wall: float, cpu: float) -> None:
     print(f"  {name:44s}{wall:10.3f}{cpu:10.3f}{cpu / wall if wall else float('nan'):7.2f}")
 
 
+def sensitivity(data: pd.DataFrame, label: str, model: dict[str, Any],
+                args: argparse.Namespace) -> bool:
+    """break_date_sensitivity and placebo_test batched against their loops of fit_its."""
+    months = data["month"].tolist()
+    ok = True
+    dates = months[BREAK - args.window: BREAK + args.window + 1]
+    result, wall_b, cpu_b = timed(lambda: break_date_sensitivity(
+        data, outcome="y", time="month", interruptions=months[BREAK], window=args.window,
+        **model), args.repeats)
+    looped, wall_l, cpu_l = timed(lambda: loop_rows(data, dates, model), 1)
+    same = agree(result.estimates, looped)
+    ok &= same
+    print(f"\nbreak_date_sensitivity, {len(dates)} dates ({label}): agree={same}")
+    line("batched", wall_b, cpu_b)
+    line("loop of fit_its (before)", wall_l, cpu_l)
+    print(f"  ratio loop / batched: {wall_l / wall_b:.1f}x wall, {cpu_l / cpu_b:.1f}x CPU")
+
+    result, wall_b, cpu_b = timed(lambda: placebo_test(
+        data, outcome="y", time="month", interruptions=months[BREAK], **model), args.repeats)
+    placebo_dates = result.placebos["period"].unique().tolist()
+    looped, wall_l, cpu_l = timed(lambda: loop_rows(data.iloc[:BREAK], placebo_dates, model), 1)
+    same = agree(result.placebos, looped)
+    ok &= same
+    print(f"\nplacebo_test, {len(placebo_dates)} placebo dates ({label}): agree={same}")
+    line("batched (real fit included)", wall_b, cpu_b)
+    line("loop of fit_its over the placebos (before)", wall_l, cpu_l)
+    print(f"  ratio loop / batched: {wall_l / wall_b:.1f}x wall, {cpu_l / cpu_b:.1f}x CPU")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window", type=int, default=12)
@@ -92,34 +124,12 @@ def main() -> int:
     print(f"sensitivity and power benchmark: {cores} CPUs available, load average "
           f"{os.getloadavg()[0]:.2f}; wall s, CPU s, cores used = CPU / wall")
     data = series()
-    months = data["month"].tolist()
-    model = {"errors": "newey-west", "maxlags": 1}
     ok = True
+    for label, model in (("newey-west, lag 1", {"errors": "newey-west", "maxlags": 1}),
+                         ("REML AR(1), Kenward-Roger", {"errors": "ar"})):
+        ok &= sensitivity(data, label, model, args)
 
-    dates = months[BREAK - args.window: BREAK + args.window + 1]
-    result, wall_b, cpu_b = timed(lambda: break_date_sensitivity(
-        data, outcome="y", time="month", interruptions=months[BREAK], window=args.window,
-        **model), args.repeats)
-    looped, wall_l, cpu_l = timed(lambda: loop_rows(data, dates, model), 1)
-    same = agree(result.estimates, looped)
-    ok &= same
-    print(f"\nbreak_date_sensitivity, {len(dates)} dates (newey-west, lag 1): agree={same}")
-    line("batched", wall_b, cpu_b)
-    line("loop of fit_its (before)", wall_l, cpu_l)
-    print(f"  ratio loop / batched: {wall_l / wall_b:.1f}x wall, {cpu_l / cpu_b:.1f}x CPU")
-
-    result, wall_b, cpu_b = timed(lambda: placebo_test(
-        data, outcome="y", time="month", interruptions=months[BREAK], **model), args.repeats)
-    placebo_dates = result.placebos["period"].unique().tolist()
-    looped, wall_l, cpu_l = timed(lambda: loop_rows(data.iloc[:BREAK], placebo_dates, model), 1)
-    same = agree(result.placebos, looped)
-    ok &= same
-    print(f"\nplacebo_test, {len(placebo_dates)} placebo dates (newey-west, lag 1): agree={same}")
-    line("batched (real fit included)", wall_b, cpu_b)
-    line("loop of fit_its over the placebos (before)", wall_l, cpu_l)
-    print(f"  ratio loop / batched: {wall_l / wall_b:.1f}x wall, {cpu_l / cpu_b:.1f}x CPU")
-
-    for errors, maxlags in (("ols", None), ("newey-west", 1)):
+    for errors, maxlags in (("ols", None), ("newey-west", 1), ("ar", None)):
         settings = dict(level_change=1.0, trend_change=0.05, rho=0.3, errors=errors,
                         maxlags=maxlags, seed=7)
         result, wall_b, cpu_b = timed(lambda s=settings: power.its_power(
