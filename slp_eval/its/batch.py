@@ -19,24 +19,18 @@ response at a time: 10,000 statsmodels fits take about a minute, these products 
 a second. The first series of every shared design is also fitted by `fit_its`; its batched
 numbers must equal `fit_its`'s (relative 1e-8) or the whole design falls back to the loop.
 
-REML AR(1) (errors="ar", the default for gaussian) has no batched path yet. The algebra
-allows one for series sharing X: the profile l_R(rho) of every series comes from the same
-lagged cross products of X plus each series' own cross products with its OLS residual
-(`reml.Gram`), so the grid and the refinement over rho can run for all series at once, and for
-AR(1) on consecutive periods R^-1 is tridiagonal in closed form, which gives the Kenward-Roger
-pieces P_i and Q_ij without per-series banded solves. What stops it being equal to `fit_its` to
-1e-8: `fit_its` refines rho by scipy's bounded Brent per series (a vectorised search lands on
-the same optimum only to its 1e-10 tolerance) and takes the REML information for the
-Kenward-Roger df from central second differences with step 1e-4, whose rounding error is
-1e-8 to 1e-7 relative (measured on 120 points: moving theta by 1e-13 relative moves the
-information by 3e-8), so any other evaluation of the same likelihood agrees only to that
-level. A batched path therefore needs `fit_its` itself to move to the analytic information
-first; until then these groups are fitted one at a time.
+REML AR(1) (errors="ar", the default for gaussian, with maxlags None or 1) is batched too,
+with every small-sample method: `reml_ar1.fit_ar1` takes the lagged cross products of X and
+of each series' OLS residual once, evaluates the restricted likelihood of all series on the rho
+grid at once, polishes each series' rho by safeguarded Newton on the analytic derivatives (to
+rounding), and computes the analytic REML information and the Kenward-Roger / Satterthwaite
+pieces for all series together. `fit_its` runs the same function on its one series, so the two
+agree to rounding (1e-11 relative measured), including fits whose rho lands on the bound.
 
 Everything else is fitted by calling `fit_its` on each group (status "fitted (per group)", with
-the reason in `reason`): other families and error structures (including REML AR(p)), Newey-West
-with `maxlags=None` (the lag is chosen per series), comparison series, covariates, groups with
-missing outcome values or periods no other group shares. A group `fit_its` rejects (too few
+the reason in `reason`): other families and error structures (including REML AR(p >= 2)),
+Newey-West with `maxlags=None` (the lag is chosen per series), comparison series, covariates,
+groups with missing outcome values or periods no other group shares. A group `fit_its` rejects (too few
 points, a constant outcome, a gap, ...) gets status "failed" with `fit_its`'s message in
 `reason`; the other groups are still fitted.
 """
@@ -322,10 +316,12 @@ def fit_its_many(data: pd.DataFrame, *, by: str | Sequence[str], **fit_its_argum
     logit links), then `status` and `reason`:
 
     - "fitted (batched)": fitted with the other series sharing its design in one set of
-      matrix products (gaussian family, errors "ols" or "newey-west" with a fixed maxlags; see
-      the module docstring); equal to `fit_its` to 1e-8.
+      array operations (gaussian family, errors "ols", "newey-west" with a fixed maxlags, or
+      "ar" (REML AR(1), maxlags None or 1) with any small_sample method; see the module
+      docstring); equal to `fit_its` to 1e-8.
     - "fitted (per group)": fitted by `fit_its` on its own; `reason` says why it was not
-      batched (e.g. "errors='ar' has no batched path", "no other group has the same periods").
+      batched (e.g. "errors='arima' has no batched path", "no other group has the same
+      periods").
     - "failed": `fit_its` rejected the group (too few points, a constant outcome, a gap, ...);
       one row with `term` and the numbers missing and `fit_its`'s message in `reason`.
 
