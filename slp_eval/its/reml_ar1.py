@@ -68,26 +68,27 @@ class Rows:
         return cls(step)
 
 
-def _weights(rho: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights of (D, M, S, N, P) for step d at each rho, and their first and second
-    derivatives in rho: arrays (len(rho), 5)."""
+def _weights(rho: np.ndarray, d: int, derivatives: bool) -> list[np.ndarray]:
+    """Weights of (D, M, S, N, P) for step d at each rho (len(rho) x 5) and, if asked, their
+    first and second derivatives in rho."""
     r = rho**d
+    pos = (r >= 0).astype(float)
+    neg = 1.0 - pos
+    share = (1 - r) * (1 + r)
+    ip, im = 1 / (1 + r), 1 / (1 - r)
+    w0 = 1 / share
+    out = [np.stack([pos * w0, pos * ip, neg * w0, -neg * im, pos * (2 * ip - 1)
+                     + neg * (2 * im - 1)], axis=1)]
+    if not derivatives:
+        return out
     r1 = d * rho ** (d - 1)
     r2 = d * (d - 1) * rho ** max(d - 2, 0)
-    pos = r >= 0
-    zero = np.zeros_like(r)
-    share = (1 - r) * (1 + r)
-    w0, w0d, w0dd = 1 / share, 2 * r / share**2, (2 + 6 * r**2) / share**3
-    ip, im = 1 / (1 + r), 1 / (1 - r)
-    value = np.stack([np.where(pos, w0, zero), np.where(pos, ip, zero), np.where(pos, zero, w0),
-                      np.where(pos, zero, -im), np.where(pos, 2 * ip - 1, 2 * im - 1)], axis=1)
-    first = np.stack([np.where(pos, w0d, zero), np.where(pos, -ip**2, zero),
-                      np.where(pos, zero, w0d), np.where(pos, zero, -im**2),
-                      np.where(pos, -2 * ip**2, 2 * im**2)], axis=1)
-    second = np.stack([np.where(pos, w0dd, zero), np.where(pos, 2 * ip**3, zero),
-                       np.where(pos, zero, w0dd), np.where(pos, zero, -2 * im**3),
-                       np.where(pos, 4 * ip**3, 4 * im**3)], axis=1)
-    return value, first * r1[:, None], second * (r1**2)[:, None] + first * r2[:, None]
+    w0d, w0dd = 2 * r * w0**2, (2 + 6 * r**2) * w0**3
+    first = np.stack([pos * w0d, -pos * ip**2, neg * w0d, -neg * im**2,
+                      -2 * pos * ip**2 + 2 * neg * im**2], axis=1)
+    second = np.stack([pos * w0dd, 2 * pos * ip**3, neg * w0dd, -2 * neg * im**3,
+                       4 * pos * ip**3 + 4 * neg * im**3], axis=1)
+    return [*out, first * r1[:, None], second * (r1**2)[:, None] + first * r2[:, None]]
 
 
 def _logdet(rho: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -158,8 +159,8 @@ class AR1Batch:
 
     def profile(self, rho: np.ndarray, which: np.ndarray, derivatives: bool) -> Profile:
         """-l_R at rho[i] for series which[i]."""
-        parts = [_weights(rho, d) for d in self.steps]
-        w = [np.concatenate([p[j] for p in parts], axis=1) for j in range(3)]
+        parts = [_weights(rho, d, derivatives) for d in self.steps]
+        w = [np.concatenate([p[j] for p in parts], axis=1) for j in range(len(parts[0]))]
         logs = [_logdet(rho, d) for d in self.steps]
         ldr = [sum(c * part[j] for c, part in zip(self.counts, logs, strict=True))
                + np.zeros_like(rho) for j in range(3)]
