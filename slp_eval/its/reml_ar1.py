@@ -288,12 +288,14 @@ def _q_rho(x: np.ndarray, rows: Rows, rho: np.ndarray, sigma2: np.ndarray) -> np
     lx = a[:, :, None] * xs + below(c, xs)
     ax = a1[:, :, None] * xs + below(c1, xs)
     y = a1[:, :, None] * lx + above(c1, lx) + a[:, :, None] * ax + above(c, ax)
-    u = np.empty_like(y)  # L' u = y, backwards
-    n = y.shape[1]
-    u[:, n - 1] = y[:, n - 1] / a[:, n - 1, None]
+    # L' u = y, backwards, rows first so that each step reads contiguous memory
+    yt, at, ct = np.ascontiguousarray(y.transpose(1, 0, 2)), a.T[:, :, None], c.T[:, :, None]
+    u = np.empty_like(yt)
+    n = len(yt)
+    u[n - 1] = yt[n - 1] / at[n - 1]
     for j in range(n - 2, -1, -1):
-        u[:, j] = (y[:, j] - c[:, j + 1, None] * u[:, j + 1]) / a[:, j, None]
-    return np.einsum("gnk,gnl->gkl", u, u) / sigma2[:, None, None]
+        u[j] = (yt[j] - ct[j + 1] * u[j + 1]) / at[j]
+    return np.einsum("ngk,ngl->gkl", u, u) / sigma2[:, None, None]
 
 
 def fit_ar1(x: np.ndarray, y: np.ndarray, rows: Rows, *, method: str, alpha: float) -> AR1Fit:
