@@ -18,9 +18,10 @@ of L y on L X (statsmodels `OLS`), so no n x n matrix is formed. Rows left out o
 of d periods is rho^d (exact); AR(p >= 2) over a gap falls back to the dense Cholesky factor of
 that unit's correlation matrix. Comparison series get one AR process per unit.
 
-The maximum is global over the admissible range: for AR(1) the profile is evaluated on a grid of
-rho over (-1, 1) and refined by Brent's method in the bracket around the best grid point; for
-AR(p) BFGS in the unconstrained (Monahan 1984) parametrisation starts from every point of a grid
+The maximum is global over the admissible range: for AR(1) (`search_ar1`, used by the ML fit of
+errors="arima"; REML AR(1) is `reml_ar1.py`, with analytic derivatives) the profile is evaluated
+on a grid of rho over (-1, 1) and refined by Brent's method in the bracket around the best grid
+point; for AR(p) BFGS in the unconstrained (Monahan 1984) parametrisation starts from every point of a grid
 of partial autocorrelations (p <= 2) or from zero and Yule-Walker values (p > 2). A maximum on
 the edge of the range is reported (`at_bound`).
 """
@@ -366,21 +367,20 @@ def search_arp(profile: Callable[[np.ndarray], float], y: np.ndarray, x: np.ndar
 
 def fit_ar_reml(y: pd.Series, x: pd.DataFrame, t: np.ndarray, order: int = 1,
                 units: np.ndarray | None = None) -> ARFit:
-    """REML AR(`order`) errors, then GLS (OLS of the whitened data; t inference on n-k df
-    unless a small-sample method replaces it).
+    """REML AR(`order` >= 2) errors, then GLS (OLS of the whitened data; t inference on n-k df
+    unless a small-sample method replaces it). AR(1) is `reml_ar1.fit_ar1` (analytic
+    derivatives, batched over series).
 
     `t` is each row's period number (gaps allowed), `units` the unit of each row (rows of a
     unit in time order)."""
+    if order < 2:
+        raise ValueError("fit_ar_reml fits AR(p >= 2); AR(1) is reml_ar1.fit_ar1")
     names = list(x.columns)
     y, xv, t = np.asarray(y, float), np.asarray(x, float), np.asarray(t, int)
     blocks = blocks_of(units, len(y))
     gram = Gram(y, xv, t, blocks, order)
-    if order == 1:
-        ar, value = search_ar1(lambda a: neg_profile_reml(a, gram))
-        at_bound = bool(abs(ar[0]) >= RHO_BOUND - 1e-6)
-    else:
-        ar, value = search_arp(lambda a: neg_profile_reml(a, gram), y, xv, order)
-        at_bound = near_unit_root(ar)
+    ar, value = search_arp(lambda a: neg_profile_reml(a, gram), y, xv, order)
+    at_bound = near_unit_root(ar)
     wd = whiten(ar, y, xv, t, blocks)
     result = OLS(wd.ys, pd.DataFrame(wd.xs, columns=names)).fit(use_t=True)
     n, k = wd.xs.shape

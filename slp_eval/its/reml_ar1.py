@@ -132,7 +132,6 @@ class AR1Batch:
         else:
             self.b_ols = np.einsum("gkn,ng->kg", np.linalg.pinv(x), y)
             e = y - np.einsum("gnk,kg->ng", x, self.b_ols)
-        self.x, self.rows = x, rows
 
         def cross(b: np.ndarray, a: np.ndarray) -> np.ndarray:  # sum_m b_mg a_mk: G x k
             return b.T @ a if self.shared else np.einsum("mg,gmk->gk", b, a)
