@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-spark ci lab lock notebooks docs peer lint bench clean-venv
+.PHONY: demo test test-spark ci lab lock notebooks docs peer lint bench bench-peers clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,15 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/import_bench.py
 	$(BIN)/python benchmarks/aggregate_bench.py
 	$(BIN)/python benchmarks/coverage.py --quick
+
+## bench-peers: the same single-series ITS in CausalPy (PyMC) against fit_its; CausalPy lives in
+## a venv of its own (benchmarks/.venv-peers, from benchmarks/requirements-peers.txt: needs PyPI
+## and about 1 GB), never in .venv; not part of make bench (a few minutes of NUTS sampling)
+PEERS_VENV := benchmarks/.venv-peers
+bench-peers: $(STAMP)
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements-peers.txt
+	$(BIN)/python benchmarks/causalpy_bench.py
 
 clean-venv:
 	rm -rf $(VENV)

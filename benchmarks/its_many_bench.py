@@ -206,7 +206,8 @@ def main() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"fit_its_many benchmark: {cores} CPUs available, load average "
           f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}; numpy {np.__version__}, "
-          f"pandas {pd.__version__}")
+          f"pandas {pd.__version__}; BLAS threads "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
     ok = all([run(n, options.loop_sample, options.repeats) for n in options.series]
              + [run_ar(n, options.ar_loop_sample, options.repeats) for n in options.ar_series])
     return 0 if ok else 1

@@ -202,3 +202,34 @@ def test_mixed_frequencies_are_an_error():
                        r"monthly, 1 quarterly; the first quarterly series is group 3"):
         fit_its_many(data, by="area", outcome="y", time="month", interruptions="2016-01",
                      errors="ols")
+
+
+def test_row_layout_does_not_change_the_fits():
+    """Groups as blocks of rows (found by comparing neighbouring rows), interleaved by month or
+    split into two blocks (numbered by pandas groupby), give the same numbers; a group of the
+    same length but other periods is not batched with the rest."""
+    data = _panel(4, 48, seed=7)
+    arguments = dict(outcome="y", time="month", interruptions="2017-01", errors="newey-west",
+                     maxlags=1)
+    area0 = data.index[data["area"] == "area 0"]
+    layouts = {
+        "blocks": data,
+        "interleaved": data.sort_values("month", kind="stable"),
+        "split": pd.concat([data.loc[area0[:20]], data[data["area"] == "area 1"],
+                            data.loc[area0[20:]], data[data["area"] > "area 1"]]),
+    }
+    fits = {}
+    for name, layout in layouts.items():
+        fits[name] = fit_its_many(layout, by=["area", "trust"], **arguments)
+        _assert_matches_fit_its(layout, fits[name], ["area", "trust"], arguments)
+        assert (fits[name]["status"] == BATCHED).all(), name
+        pd.testing.assert_frame_equal(fits[name], fits["blocks"], check_exact=False, rtol=1e-12)
+
+    shifted = data.copy()
+    later = pd.period_range("2015-02", periods=48, freq="M").astype(str)
+    shifted.loc[shifted["area"] == "area 2", "month"] = later
+    out = fit_its_many(shifted, by="area", **arguments)
+    _assert_matches_fit_its(shifted, out, ["area"], arguments)
+    status = out.drop_duplicates("area").set_index("area")[["status", "reason"]]
+    assert status.loc["area 2"].tolist() == [PER_GROUP, "no other group has the same periods"]
+    assert (status.drop("area 2")["status"] == BATCHED).all()

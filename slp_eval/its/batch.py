@@ -130,10 +130,28 @@ class _Groups:
     order: np.ndarray  # row positions sorted by group, data order within a group
     starts: np.ndarray  # group g's rows are order[starts[g]: starts[g + 1]]
     keys: pd.DataFrame  # the by values of each group, one row per group
+    contiguous: bool  # each group's rows are one block, blocks in group order: order is 0..N-1
 
     def rows(self, group: int) -> np.ndarray:
         """Row positions of one group, in data order."""
         return self.order[self.starts[group]: self.starts[group + 1]]
+
+    def columns(self, y: np.ndarray, members: list[int], n: int) -> np.ndarray:
+        """`y` (one value per row) of `members`, each with n rows, as an n x len(members) array
+        laid out column by column (a group's rows adjacent in memory)."""
+        if self.contiguous and len(y) == n * len(members):  # members are every group: a view
+            return y.reshape(len(members), n).T
+        rows = self.starts[members][:, None] + np.arange(n)
+        return y[(rows if self.contiguous else self.order[rows]).T]
+
+
+def _changes(column: pd.Series, step: int) -> np.ndarray | None:
+    """Row i + step differs from row i, for every i (None when the values do not compare)."""
+    values = column.array
+    try:
+        return np.asarray(values[step:] != values[:-step], dtype=bool)
+    except (TypeError, ValueError):
+        return None
 
 
 def _groups(data: pd.DataFrame, names: list[str]) -> _Groups:
@@ -142,22 +160,40 @@ def _groups(data: pd.DataFrame, names: list[str]) -> _Groups:
         if missing.any():
             raise ModelInputError(f"column '{name}' (by) has a missing value at row "
                                   f"{data.index[np.flatnonzero(missing)[0]]}")
+    # The usual long frame holds each group's rows as one block: find where the by values
+    # change (one comparison of neighbouring rows) and check no block's key comes back, which
+    # costs far less than hashing every row; otherwise number the groups with pandas.
+    changes = [_changes(data[name], 1) for name in names]
+    if all(c is not None for c in changes):
+        firsts = np.flatnonzero(np.concatenate(([True], np.logical_or.reduce(changes))))
+        keys = data[names].iloc[firsts].reset_index(drop=True)
+        if not keys.duplicated().any():
+            return _Groups(np.arange(len(data)), np.append(firsts, len(data)), keys, True)
     codes = data.groupby(names, sort=False).ngroup().to_numpy()
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(codes.max() + 2))
-    firsts = order[bounds[:-1]]
-    return _Groups(order, bounds, data[names].iloc[firsts].reset_index(drop=True))
+    order = np.argsort(codes, kind="stable")  # groups are numbered in order of appearance
+    starts = np.concatenate(([0], np.cumsum(np.bincount(codes))))
+    return _Groups(order, starts, data[names].iloc[order[starts[:-1]]].reset_index(drop=True),
+                   False)
 
 
-def _patterns(time_codes: np.ndarray, groups: _Groups) -> dict[bytes, list[int]]:
+def _patterns(times: pd.Series, groups: _Groups) -> dict[bytes, list[int]]:
     """Groups by the sequence of periods their rows cover (same sequence: same design)."""
     sizes = np.diff(groups.starts)
     patterns: dict[bytes, list[int]] = {}
+    if (sizes == sizes[0]).all() and groups.contiguous and len(sizes) > 1 and not (
+            times.isna().any()):
+        # Blocks of n rows each: when every row holds the period of the row n above it, every
+        # group covers the first group's periods, found without numbering every period label.
+        differs = _changes(times, int(sizes[0]))
+        if differs is not None and not differs.any():
+            return {b"": list(range(len(sizes)))}
+    time_codes = pd.factorize(times)[0]
     if (sizes == sizes[0]).all():  # the usual grid: compare every group with the first at once
-        codes = time_codes[groups.order].reshape(len(sizes), sizes[0])
-        same = (codes == codes[0]).all(axis=1)
-        patterns[codes[0].tobytes()] = np.flatnonzero(same).tolist()
-        others = np.flatnonzero(~same).tolist()
+        codes = (time_codes if groups.contiguous else time_codes[groups.order]).reshape(
+            len(sizes), sizes[0])
+        same_as_first = (codes == codes[0]).all(axis=1)
+        patterns[codes[0].tobytes()] = np.flatnonzero(same_as_first).tolist()
+        others = np.flatnonzero(~same_as_first).tolist()
     else:
         others = list(range(len(sizes)))
     for g in others:
@@ -249,49 +285,52 @@ def _fit_shared_design(data: pd.DataFrame, members: list[int], groups: _Groups, 
                        arguments: dict[str, Any], per_group: dict[int, str | None]) -> pd.DataFrame | None:
     """Batch the groups of one shared set of periods; the rest go to `per_group` with a reason."""
     n = len(groups.rows(members[0]))
-    matrix = groups.order[groups.starts[members][:, None] + np.arange(n)]  # G x n row positions
-    values = y[matrix.T]  # n x G: one column per group
+    values = groups.columns(y, members, n)  # n x G: one column per group
     ids = np.asarray(members)
     complete = np.isfinite(values).all(axis=0)
     per_group.update(dict.fromkeys(ids[~complete].tolist(), "missing outcome values change the design"))
-    shared = ids[complete].tolist()
-    template = next((g for g, i in zip(shared, np.flatnonzero(complete), strict=True)
+    shared = ids[complete]
+    template = next((g for g, i in zip(shared.tolist(), np.flatnonzero(complete), strict=True)
                      if np.ptp(values[:, i]) > 0), None)
     if template is None:  # every complete series is constant: fit_its says why, one by one
-        per_group.update(dict.fromkeys(shared))
+        per_group.update(dict.fromkeys(shared.tolist()))
         return None
     try:
         result = fit_its(data.iloc[groups.rows(template)], **arguments)
     except ModelInputError:
-        per_group.update(dict.fromkeys(shared, "the first series of these periods failed"))
+        per_group.update(dict.fromkeys(shared.tolist(), "the first series of these periods failed"))
         return None
     table = result.coefficients
     unknown = sorted(set(table.columns) - _BATCHED_COLUMNS)
     if unknown:
-        per_group.update(dict.fromkeys(shared, f"no batched formula for {', '.join(unknown)}"))
+        per_group.update(dict.fromkeys(shared.tolist(),
+                                       f"no batched formula for {', '.join(unknown)}"))
         return None
     in_fit = result.series.in_fit
     fitted = values if in_fit.all() else values[in_fit]
     fitted = fitted if complete.all() else fitted[:, complete]
     varying = (fitted != fitted[:1]).any(axis=0)
-    per_group.update(dict.fromkeys(np.asarray(shared)[~varying].tolist()))  # fit_its says why
-    batch = np.asarray(shared)[varying].tolist()
+    per_group.update(dict.fromkeys(shared[~varying].tolist()))  # fit_its says why
+    batch = shared[varying]
     out = batched_gaussian(result.design.to_numpy(dtype=float),
                            fitted if varying.all() else fitted[:, varying],
                            errors=result.spec.errors, maxlags=arguments["maxlags"],
                            alpha=arguments["alpha"], t=result.series.t[in_fit],
                            small_sample=result.spec.small_sample)
-    if not _agrees(table, out, batch.index(template)):
-        per_group.update(dict.fromkeys(batch, "batched numbers differ from fit_its"))
+    if not _agrees(table, out, int(np.flatnonzero(batch == template)[0])):
+        per_group.update(dict.fromkeys(batch.tolist(), "batched numbers differ from fit_its"))
         return None
+    # One frame from whole columns, the k terms of each group in turn; the text columns are
+    # taken from the k terms and one status rather than converted string by string.
     k, n_groups = out["estimate"].shape
-    frame = groups.keys.iloc[np.repeat(batch, k)].reset_index(drop=True)
-    frame["term"] = np.tile(table.index.to_numpy(), n_groups)
-    for column in table.columns:
-        frame[column] = out[column].T.ravel()
-    frame["status"], frame["reason"] = BATCHED, None
-    frame["_group"] = np.repeat(batch, k)
-    return frame
+    rows = np.repeat(batch, k)
+    columns: dict[str, Any] = {name: key.array.take(rows) for name, key in groups.keys.items()}
+    columns["term"] = table.index.array.take(np.tile(np.arange(k), n_groups))
+    columns.update({column: out[column].T.ravel() for column in table.columns})
+    columns["status"] = pd.array([BATCHED], dtype="str").take(np.zeros(len(rows), dtype=np.intp))
+    columns["reason"] = np.full(len(rows), None, dtype=object)
+    columns["_group"] = rows
+    return pd.DataFrame(columns)
 
 
 def fit_its_many(data: pd.DataFrame, *, by: str | Sequence[str], **fit_its_arguments: Any
@@ -340,8 +379,7 @@ def fit_its_many(data: pd.DataFrame, *, by: str | Sequence[str], **fit_its_argum
     if len(data) == 0:
         raise ModelInputError("data has no rows")
     groups = _groups(data, names)
-    time_codes = pd.factorize(data[time])[0]
-    patterns = _patterns(time_codes, groups)
+    patterns = _patterns(data[time], groups)
     _check_frequencies(data, time, patterns, groups)
 
     reason = no_batch_reason(arguments)
