@@ -12,7 +12,7 @@ import pytest
 from test_pooled_peer import metafor
 
 from slp_eval.errors import ParameterError
-from slp_eval.its import fit_its
+from slp_eval.its import PooledResult, fit_its
 from slp_eval.params import load_params, validate_params
 from slp_eval.report import its as its_report
 from slp_eval.report import its_units
@@ -272,8 +272,7 @@ def test_the_shipped_pooled_file_runs_through_the_units_notebook(shipped_run):
         "level_change[2018-04] (DerSimonian-Laird)", "level_change[2018-04] (Paule-Mandel)",
         "trend_change[2018-04] (DerSimonian-Laird)", "trend_change[2018-04] (Paule-Mandel)"]
     captions = [table["caption"] for table in document["report_tables"]]
-    assert captions[:2] == ["The units fitted", "Random-effects pooling of the units (I² in %; "
-                            "estimates on the outcome's scale)"]
+    assert captions[:2] == ["The units fitted", "Random-effects pooling of the units"]
     # the answer quotes the DerSimonian-Laird level change of results.json in FTE with I^2, tau^2
     dl = next(row for row in block["pooled"] if row["term"] == "level_change[2018-04]"
               and row["method"] == "DerSimonian-Laird")
@@ -330,3 +329,39 @@ def test_by_naming_a_missing_column_is_exit_2_with_did_you_mean(tmp_path, capsys
     err = capsys.readouterr().err
     assert "  - by: " in err and "has no column 'lead_trst'; did you mean 'lead_trust'?" in err
     assert not (tmp_path / "out").exists()
+
+
+def _pooled(method: str, **row: float) -> PooledResult:
+    frame = pd.DataFrame([{"term": "level_change[2018-04]", "method": method, "k": 6,
+                           "std_err": 1.0, "p_value": 0.04, "tau": np.sqrt(row["tau2"]),
+                           "h2": 1.0, "q": 20.0, "q_df": 5, "q_p_value": 0.001, **row}])
+    return PooledResult(by=["unit"], method=method, alpha=0.05, pooled=frame,
+                        units=pd.DataFrame(), excluded=pd.DataFrame())
+
+
+def test_the_caveat_names_a_conclusion_that_depends_on_the_tau2_estimator():
+    """DerSimonian-Laird's interval excludes no change, Paule-Mandel's (larger tau^2) does not:
+    that is the caveat, before the heterogeneity it comes from."""
+    params = validate_params(_params(EIP, by="unit", outcome_unit="percentage points"), source="t")
+    fits = pd.DataFrame({"unit": ["A"], "term": ["level_change[2018-04]"], "estimate": [1.0],
+                         "status": ["fitted (batched)"]})
+    units_table = pd.DataFrame({"unit": [f"U{i}" for i in range(6)], "status": "fitted (batched)",
+                                "reason": ""})
+    result = its_units.UnitsResult(
+        ["unit"], fits, units_table,
+        {"dl": _pooled("dl", estimate=2.0, ci_low=0.1, ci_high=3.9, tau2=0.5, i2=0.6),
+         "pm": _pooled("pm", estimate=2.0, ci_low=-0.2, ci_high=4.2, tau2=0.9, i2=0.7)},
+        None, (), "identity", 0.05)
+    findings = its_units.limitations(result, params)
+    assert findings[0] == (
+        "DerSimonian-Laird and Paule-Mandel disagree on the level change at 2018-04: the "
+        "DerSimonian-Laird interval excludes no change and the other does not (tau² 0.5 against "
+        "0.9): the conclusion depends on how the between-unit variance is estimated.")
+    assert findings[1].startswith("The units differ more than chance allows in the level change "
+                                  "at 2018-04 (I² = 60%, tau² = 0.5, Cochran's Q = 20 on 5 df, ")
+    assert not any(item.startswith("Only") for item in findings)  # 6 units: not few
+    answer = its_units.answer(result, params, findings)
+    assert answer["caveat"] == findings[0]
+    assert answer["effect"] == ("Pooled (DerSimonian-Laird random effects): change in level +2 "
+                                "percentage points (95% CI 0.1 to 3.9; I² = 60%, tau² = 0.5, "
+                                "tau = 0.707 percentage points).")

@@ -47,6 +47,7 @@ from slp_eval.report.its import (
     with_unit,
 )
 from slp_eval.report.session import Report
+from slp_eval.report.tables import format_p
 from slp_eval.series import DERIVED
 
 #: Columns of the pooled table, in order.
@@ -166,7 +167,8 @@ class UnitsResult:
         digits = {names[t]: _digits(frame.loc[frame["term"] == t, "estimate"]) for t in self.terms}
         frame["term"] = frame["term"].map(names)
         return forest_plot(frame, label="label", group="term", digits=digits,
-                           ratio_groups=set(names.values()) if self.link != "identity" else ())
+                           ratio_groups=set(names.values()) if self.link != "identity" else (),
+                           summary_rows=[f"Pooled ({name})" for name in METHODS.values()])
 
     def summary(self) -> str:
         """How many units were fitted and pooled, and each term's pooled estimate."""
@@ -260,13 +262,13 @@ def fit_units(series: pd.DataFrame, params: ITSParams) -> UnitsResult:
 
 
 # -- what a reader sees -------------------------------------------------------------------------
-def term_words(term: str, link: str, params: ITSParams) -> str:
+def term_words(term: str, link: str, params: ITSParams, *, named: bool = True) -> str:
     """"Change in level at 2018-04 (Complex Care Programme starts) (FTE)", or for a log/logit
-    link "... (rate ratio)" / "(odds ratio)"."""
+    link "... (rate ratio)" / "(odds ratio)"; `named=False` leaves out the interruption's name."""
     base, _, label = term.partition("[")
     label = label.rstrip("]")
     names = dict(zip(params.interruptions, params.interruption_labels or [], strict=False))
-    when = f"{label} ({names[label]})" if label in names else label
+    when = f"{label} ({names[label]})" if label in names and named else label
     what = "level" if base == "level_change" else "trend"
     per = "" if base == "level_change" else f", per {_period_word(params)}"
     scale = {"identity": unit_suffix(params), "log": " (rate ratio)", "logit": " (odds ratio)"}[link]
@@ -357,7 +359,7 @@ def limitations(units: UnitsResult, params: ITSParams) -> list[str]:
                 f"The units differ more than chance allows in the {words} (I² = {100 * dl['i2']:.0f}%, "
                 f"tau² = {dl['tau2']:.3g}, Cochran's Q = {dl['q']:.3g} on {int(dl['q_df'])} df, "
                 f"{p_text(dl['q_p_value'])}): the pooled estimate is an average of different "
-                "changes, not one change every unit had; read the forest plot unit by unit.")
+                "changes, not one change every unit had. Read the forest plot unit by unit.")
     pooled_k = int(units.pooled_row(units.terms[0])["k"]) if units.pooled else 0
     if units.pooled and pooled_k < MIN_POOLED_UNITS:
         items.append(
@@ -422,21 +424,48 @@ def show_forest(report: Report, units: UnitsResult) -> None:
 
 
 def show_units(report: Report, units: UnitsResult) -> None:
-    """The units table: periods, mean observed (disclosure-controlled), status and reason."""
-    report.table(units.units, name="units", caption="The units fitted",
-                 digits={"periods": 0, "mean observed": 2})
+    """The units table: periods, mean observed (disclosure-controlled), and whether each unit was
+    fitted (the reason when it was not; results.json keeps fit_its_many's status)."""
+    assert isinstance(report.params, ITSParams)
+    table = units.units.copy()
+    fitted = table["status"].astype(str).str.startswith("fitted")
+    table["status"] = np.where(fitted, "fitted", table["status"].replace({"failed": "not fitted"}))
+    table["reason"] = np.where(fitted, "", table["reason"])
+    table = table.rename(columns={"mean observed": f"mean observed{unit_suffix(report.params)}"})
+    report.table(table, name="units", caption="The units fitted",
+                 digits={"periods": 0, f"mean observed{unit_suffix(report.params)}": 2})
+
+
+def pooled_display(units: UnitsResult, params: ITSParams) -> pd.DataFrame:
+    """The pooled table for a reader: the change in words, the method, the units pooled, the
+    estimate (a ratio for a log or logit link) with its interval, p, tau², I² (%), Q, its df and p."""
+    table = units.pooled_table()
+    ratio = units.link != "identity"
+    shown = (lambda v: np.exp(v)) if ratio else (lambda v: v)
+    level = round(100 * (1 - units.alpha))
+    return pd.DataFrame({
+        "change": [term_words(t, units.link, params, named=False) for t in table["term"]],
+        "method": table["method"], "units": table["k"],
+        "estimate": shown(table["estimate"]),
+        f"{level}% CI": [f"{shown(lo):.3g} to {shown(hi):.3g}"
+                         for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
+        "p": table["p_value"], "tau²": table["tau2"], "I² (%)": table["i2"], "Q": table["q"],
+        "Q df": table["q_df"], "Q p": [format_p(v) for v in table["q_p_value"]]})
 
 
 def show_pooled(report: Report, units: UnitsResult) -> None:
-    """The pooled table (DL and PM rows per term) and the summary, or why there is none."""
-    if units.pooled:
-        report.table(units.pooled_table(), name="pooled",
-                     caption="Random-effects pooling of the units (I² in %; estimates on the "
-                             + ("outcome's scale" if units.link == "identity" else "log scale") + ")",
-                     digits={"k": 0, "q_df": 0})
-    report.text(units.summary())
+    """The pooled table (DerSimonian-Laird and Paule-Mandel rows per change), or why there is none."""
+    assert isinstance(report.params, ITSParams)
+    if not units.pooled:
+        report.text(units.summary())
+        return
+    scale = "" if units.link == "identity" else "; tau² on the log scale"
+    report.table(pooled_display(units, report.params), name="pooled",
+                 caption=f"Random-effects pooling of the units{scale}",
+                 digits={"units": 0, "Q df": 0, "estimate": 4, "tau²": 4, "I² (%)": 1, "Q": 3})
 
 
 __all__ = ["HIGH_I2", "LINKS", "MIN_POOLED_UNITS", "POOLED_COLUMNS",
            "UNITS_CAVEAT_PRIORITY", "WITHHELD", "UnitsResult", "answer", "by_columns", "fit_units",
-           "limitations", "methods_text", "show_forest", "show_pooled", "show_units", "term_words"]
+           "limitations", "methods_text", "pooled_display", "show_forest", "show_pooled", "show_units",
+           "term_words"]
