@@ -41,7 +41,7 @@ from papermill.exceptions import PapermillExecutionError
 import slp_eval
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.markup import html_safe_json
-from slp_eval.params import input_files, load_params, notebook_for
+from slp_eval.params import input_files, load_params, notebook_of
 from slp_eval.provenance import sha256_file
 from slp_eval.results import RESULTS_FILE, check_results
 
@@ -315,7 +315,7 @@ def run(
     """
     params_path = Path(params_path)
     params = load_params(params_path)
-    notebook = Path(notebooks_dir or default_notebooks_dir()) / notebook_for(params.analysis)
+    notebook = Path(notebooks_dir or default_notebooks_dir()) / notebook_of(params)
     if not notebook.is_file():
         raise SlpEvalError(
             f"{params_path}: the notebook for analysis {params.analysis!r} is missing: {notebook}"

@@ -57,6 +57,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult]:
         "prepost_count": run_file(tmp, "prepost_count", PREPOST_COUNT),
         "spc": run_file(tmp, "eip_two_week_standard"),
         "quality": run_file(tmp, "data_quality_placements"),
+        "its_units": run_file(tmp, "workforce_nursing_by_trust"),
     }
 
 
@@ -85,7 +86,7 @@ def body(document: str) -> str:
     return re.sub(r"<style.*?</style>", "", main, flags=re.S)
 
 
-@pytest.mark.parametrize("kind", ["scorecard", "prepost", "prepost_count", "spc", "quality"])
+@pytest.mark.parametrize("kind", ["scorecard", "prepost", "prepost_count", "spc", "quality", "its_units"])
 def test_the_answer_comes_first_and_the_appendix_last(runs: dict[str, RunResult], kind: str) -> None:
     content = body(page(runs[kind]))
     answer_at = content.index('<div id="answer"')
@@ -262,7 +263,7 @@ def test_quality_names_invalid_values_as_the_worst_problem(tmp_path: Path) -> No
 # -- the first screen, as a board member sees it ------------------------------------------------------
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
-@pytest.mark.parametrize("kind", ["scorecard", "prepost"])
+@pytest.mark.parametrize("kind", ["scorecard", "prepost", "its_units"])
 def test_the_answer_box_is_in_the_first_screen(runs: dict[str, RunResult], kind: str, tmp_path: Path) -> None:
     png = tmp_path / f"{kind}.png"
     subprocess.run(

@@ -10,13 +10,14 @@ import papermill
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from slp_eval.params import KINDS, load_params, validate_params
+from slp_eval.params import KINDS, VARIANTS, load_params, notebook_of, validate_params
 from slp_eval.runner import KERNEL_ARGUMENTS, run
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("*.ipynb"))
-KIND_OF = {notebook: kind for kind, (_, notebook) in KINDS.items()}
+KIND_OF = {notebook: kind for kind, (_, notebook) in KINDS.items()} | {
+    notebook: kind for (kind, _), notebook in VARIANTS.items()}
 
 
 def parameters_cell(path: Path) -> nbformat.NotebookNode:
@@ -77,7 +78,7 @@ def test_stored_with_outputs_and_reads_like_a_paper(path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((ROOT / "params").glob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_parameter_file_validates_and_has_its_notebook(path: Path) -> None:
     params = load_params(path)
-    assert (NOTEBOOKS / KINDS[params.analysis][1]).is_file()
+    assert (NOTEBOOKS / notebook_of(params)).is_file()
 
 
 def execute(notebook: str, tmp_path: Path, **changes: object) -> PapermillExecutionError:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from slp_eval.params import KINDS
+from slp_eval.params import KINDS, VARIANTS
 from slp_eval.runner import RunResult, run
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -114,10 +114,15 @@ def _absolute_paths(value: object) -> object:
     return value
 
 
-@pytest.fixture(scope="module", params=sorted(KINDS))
+#: Every report notebook by name: each kind's, and each variant's (an ITS file with `by:`).
+REPORTS = {kind: notebook for kind, (_, notebook) in KINDS.items()} | {
+    f"{kind}_{field}": notebook for (kind, field), notebook in VARIANTS.items()}
+
+
+@pytest.fixture(scope="module", params=sorted(REPORTS))
 def kind_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    """A run of each report kind with its notebook's default parameters (synthetic data)."""
-    notebook = NOTEBOOKS / KINDS[request.param][1]
+    """A run of each report notebook with its default parameters (synthetic data)."""
+    notebook = NOTEBOOKS / REPORTS[request.param]
     (cell,) = [c for c in nbformat.read(notebook, as_version=4).cells
                if "parameters" in c.metadata.get("tags", [])]
     namespace: dict = {}

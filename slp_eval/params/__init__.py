@@ -48,6 +48,20 @@ def notebook_for(kind: str) -> str:
     return KINDS[kind][1]
 
 
+#: (kind, field) -> notebook that runs a parameter file of that kind when the field is set,
+#: instead of the kind's own notebook: an ITS file with `by:` fits every unit and pools them.
+VARIANTS: dict[tuple[str, str], str] = {("its", "by"): "its_units.ipynb"}
+
+
+def notebook_of(params: AnalysisParams) -> str:
+    """File name of the notebook that runs a validated parameter file: a `VARIANTS` notebook when
+    its field is set, else `notebook_for(params.analysis)`."""
+    for (kind, name), notebook in VARIANTS.items():
+        if params.analysis == kind and getattr(params, name, None) is not None:
+            return notebook
+    return notebook_for(params.analysis)
+
+
 #: Longest value an error message quotes.
 SHOWN = 60
 
@@ -244,6 +258,8 @@ def _identifier_problems(params: BaseModel) -> list[str]:
     if parts is not None:
         named += [("time_parts.year", parts.year), ("time_parts.month", parts.month)]
     named += [(f"covariates[{i}]", c) for i, c in enumerate(getattr(params, "covariates", None) or [])]
+    by = getattr(params, "by", None)
+    named += [("by", by)] if isinstance(by, str) else [(f"by[{i}]", c) for i, c in enumerate(by or [])]
     return [
         f"{where}: field {column!r} of dataset {source.dataset!r} identifies a person (data dictionary: "
         "identifies_person: true); it cannot be a grouping, coverage, time or filter column"
@@ -342,10 +358,12 @@ def params_schema() -> dict[str, Any]:
 
 __all__ = [
     "KINDS",
+    "VARIANTS",
     "input_files",
     "load_params",
     "model_for",
     "notebook_for",
+    "notebook_of",
     "params_schema",
     "validate_params",
 ]

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 COLUMN_PARAMETERS: tuple[str, ...] = (
     "outcome", "value", "time", "group", "offset", "trials", "date_column", "coverage_column",
     "time_parts.year", "time_parts.month", "covariates[]", "counts[]", "filters{}", "panels[].filters{}",
+    "by", "by[]",
 )
 #: Parameters that may name a column the package derives (`slp_eval.series.DERIVED`) or, with a
 #: `filters.measure`, the measure itself (its `value` column).
@@ -35,6 +36,8 @@ def _walk(value: Any, parts: list[str], where: str) -> Iterator[tuple[str, str]]
     if items:
         yield from ((f"{path}.{key}", str(key)) for key in current)
     elif rest == "]":
+        if isinstance(current, str):  # a name or a list of names (`by`): the plain pattern has it
+            return
         for i, item in enumerate(current):
             if parts[1:]:
                 yield from _walk(item, parts[1:], f"{path}[{i}]")

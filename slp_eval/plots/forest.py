@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,9 @@ def forest_plot(
     xlabel: str | None = None,
     ylabel: str | None = None,
     colors: Colors = None,
+    digits: Mapping[str, int] | None = None,
+    ratio_groups: Collection[str] = (),
+    summary_rows: Collection[str] = (),
 ) -> Figure:
     """Estimates with intervals, one row per line of ``frame``, one panel per value of ``group``.
 
@@ -70,7 +74,10 @@ def forest_plot(
     proportion differences in percentage points. A ``verdict`` column, if present, colours the
     rows. The estimate and interval are printed at the right of each row. ``xlabel`` and
     ``ylabel`` replace every panel's axis labels; ``colors`` maps "estimate" (rows without a
-    verdict) or a verdict to a colour.
+    verdict) or a verdict to a colour. ``digits`` maps a group to the decimals of its printed
+    intervals (default 2 for ratios, 1 otherwise); groups in ``ratio_groups`` are drawn as ratio
+    terms (log axis, line at 1) whatever their name. Rows whose label is in ``summary_rows``
+    (pooled estimates) are drawn as black diamonds below a rule.
     """
     missing = [c for c in (label, group, "estimate", "ci_low", "ci_high") if c not in frame]
     if missing:
@@ -88,7 +95,9 @@ def forest_plot(
     axes = figure.subplots(len(groups), 1, squeeze=False,
                            gridspec_kw={"height_ratios": [s + 1 for s in sizes]})[:, 0]
     for ax, term in zip(axes, groups, strict=True):
-        _panel(ax, _scaled(rows[rows[group] == term], str(term)), str(term), label)
+        _panel(ax, _scaled(rows[rows[group] == term], str(term)), str(term), label,
+               ratio=str(term) in RATIO_TERMS or term in ratio_groups,
+               digits=(digits or {}).get(str(term)), summary_rows=summary_rows)
     if "verdict" in rows:
         present = [v for v in VERDICT_COLOURS if v in set(rows["verdict"])]
         handles = [Line2D([], [], color=VERDICT_COLOURS[v], marker="s", linewidth=2, label=v)
@@ -101,15 +110,22 @@ def forest_plot(
                   where="forest_plot", xlabel=xlabel, ylabel=ylabel, colors=colors)
 
 
-def _panel(ax: Any, rows: pd.DataFrame, term: str, label: str) -> None:
+def _panel(ax: Any, rows: pd.DataFrame, term: str, label: str, *, ratio: bool,
+           digits: int | None, summary_rows: Collection[str] = ()) -> None:
     y = np.arange(len(rows))[::-1]
     colours = [VERDICT_COLOURS.get(v, DEFAULT_COLOUR) for v in rows["verdict"]] \
         if "verdict" in rows else [DEFAULT_COLOUR] * len(rows)
+    summary = rows[label].isin(list(summary_rows)).to_numpy()
+    colours = ["#000000" if s else c for s, c in zip(summary, colours, strict=True)]
     estimate = rows["estimate"].to_numpy(float)
     low, high = rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float)
     ax.hlines(y, low, high, colors=colours, linewidth=2)
-    ax.scatter(estimate, y, color=colours, marker="s", s=36, zorder=3)
-    ratio = term in RATIO_TERMS
+    if (~summary).any():
+        ax.scatter(estimate[~summary], y[~summary], color=[c for s, c in zip(summary, colours, strict=True)
+                                                           if not s], marker="s", s=36, zorder=3)
+    if summary.any():
+        ax.scatter(estimate[summary], y[summary], color="#000000", marker="D", s=64, zorder=3)
+        ax.axhline(y[summary].max() + 0.5, color="#bbbbbb", linewidth=0.8)
     ax.axvline(1.0 if ratio else 0.0, color="#999999", linestyle="--", linewidth=1)
     if ratio:
         _log_axis(ax, np.concatenate([low, high, [1.0]]))
@@ -118,7 +134,7 @@ def _panel(ax: Any, rows: pd.DataFrame, term: str, label: str) -> None:
     ax.set_xlabel(AXIS_LABELS.get(term, term.replace("_", " ")))
     right = ax.twinx()
     right.set_ylim(ax.get_ylim())
-    digits = 2 if ratio else 1
+    digits = (2 if ratio else 1) if digits is None else digits
     right.set_yticks(y, [_interval_text(e, lo, hi, digits) for e, lo, hi in
                          zip(estimate, low, high, strict=True)])
     right.tick_params(length=0)

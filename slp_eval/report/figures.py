@@ -162,6 +162,9 @@ def _axes_data(ax: Axes) -> list[str]:
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     if isinstance(ax.xaxis.get_major_formatter(), FixedFormatter | StrCategoryFormatter) and ticks:
         lines.append(f"  x tick labels: {' | '.join(ticks)}")
+    ticks = [" ".join(t.get_text().split()) for t in ax.get_yticklabels() if t.get_text()]
+    if any(c.isalpha() for tick in ticks for c in tick):  # names of rows (a forest plot's units)
+        lines.append(f"  y tick labels: {' | '.join(ticks)}")
     return lines
 
 

@@ -67,14 +67,13 @@ def series(report: Report) -> pd.DataFrame:
 
 def one_series(report: Report) -> pd.DataFrame:
     """`series` for the ITS notebook, which fits one series: a parameter file with `by:` stops
-    here with one paragraph (its per-unit fits, forest plot and pooling are
-    `slp_eval.report.its_units.units_section`, which the notebook does not show yet)."""
+    here with one paragraph (`slp-eval run` runs such a file through notebooks/its_units.ipynb,
+    `slp_eval.params.notebook_of`)."""
     if _its(report).by:
         stop(ParameterError(
-            "by: the ITS report fits one series and does not yet show per-unit fits; run "
-            "slp_eval.report.its_units.units_section(report, its_report.series(report)) in "
-            "Python for each unit's fit, the forest plot and the pooled estimates, or remove by: "
-            "and filter to one unit"), cell="the data")
+            "by: this notebook fits one series; a parameter file with by: fits every unit and "
+            "pools them in notebooks/its_units.ipynb, which `slp-eval run` uses for it. Open that "
+            "notebook, or remove by: and filter to one unit"), cell="the data")
     return series(report)
 
 
@@ -773,11 +772,12 @@ def headline_effect(result: ITSResult) -> pd.Series:
 CAVEAT_WORDS = 35
 
 
-def main_caveat(items: list[str], synthetic: bool = False) -> str | None:
+def main_caveat(items: list[str], synthetic: bool = False, *,
+                priority: tuple[tuple[str, tuple[str, ...]], ...] | None = None) -> str | None:
     """The one caveat that matters most: the first sentence of the first limitation by
-    `CAVEAT_PRIORITY`, shortened to whole clauses within `CAVEAT_WORDS` words;
-    `SYNTHETIC_CAVEAT` (for synthetic data) or None when nothing is flagged."""
-    for _, openings in CAVEAT_PRIORITY:
+    `priority` (default `CAVEAT_PRIORITY`), shortened to whole clauses within `CAVEAT_WORDS`
+    words; `SYNTHETIC_CAVEAT` (for synthetic data) or None when nothing is flagged."""
+    for _, openings in CAVEAT_PRIORITY if priority is None else priority:
         for item in items:
             if item.startswith(openings):
                 return _short(re.split(r"(?<=\.)\s+(?=[A-Z])", " ".join(item.split()), maxsplit=1)[0])
