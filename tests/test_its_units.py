@@ -56,13 +56,14 @@ def test_a_by_parameter_file_fits_draws_and_pools_every_unit(tmp_path, capsys):
             np.testing.assert_allclose(mine[column], expected[column], rtol=1e-8)
     # the forest plot: both terms, three trusts and the two pooled rows in each panel
     frame = result.forest_frame()
-    assert frame.groupby("term").size().tolist() == [5, 5]
-    assert frame["label"].tolist()[:5] == [*TRUSTS, "Pooled (DerSimonian-Laird)",
-                                           "Pooled (Paule-Mandel)"]
+    assert frame.groupby("term").size().tolist() == [6, 6]
+    assert frame["label"].tolist()[:6] == [*TRUSTS, "Pooled (DerSimonian-Laird)",
+                                           "Pooled (Paule-Mandel)",
+                                           "Pooled (DerSimonian-Laird, Hartung-Knapp)"]
     figure = result.plot(report.params)
     assert len(figure.axes) >= 2
     block = json.loads(json.dumps(result.to_dict()))
-    assert [row["unit"] for row in block["units"]] == TRUSTS and len(block["pooled"]) == 4
+    assert [row["unit"] for row in block["units"]] == TRUSTS and len(block["pooled"]) == 6
     assert block["withheld"] == 0 and result.withheld == ()
     # DerSimonian-Laird by the textbook formulas (DerSimonian & Laird 1986), written here
     table = result.pooled_table().set_index(["term", "method"])
@@ -85,10 +86,14 @@ def test_the_pooled_table_matches_metafor(tmp_path):
     report = start(_params(_trusts_file(tmp_path), by="unit"), None, kind="its")
     result = fit_units(its_report.series(report), report.params)
     reference = metafor(tmp_path, result.fits, 0.05)
+    knha = metafor(tmp_path, result.fits, 0.05, "knha")
     table = result.pooled_table()
+    assert len(table) == 6
     for row in table.itertuples():
-        method = "dl" if row.method == "DerSimonian-Laird" else "pm"
-        expected = reference.loc[(row.term, method)]
+        method = {"DerSimonian-Laird": "dl", "Paule-Mandel": "pm",
+                  "DerSimonian-Laird, Hartung-Knapp": "dl_knha"}[row.method]
+        expected = (knha.loc[(row.term, "dl")] if method == "dl_knha"
+                    else reference.loc[(row.term, method)])
         for column in ("estimate", "ci_low", "ci_high", "p_value", "tau2", "q", "q_p_value"):
             assert getattr(row, column) == pytest.approx(expected[column], rel=1e-6, abs=1e-12)
         assert row.i2 == pytest.approx(100 * expected["i2"], rel=1e-6)
@@ -136,8 +141,9 @@ def test_disclosure_control_per_unit(tmp_path):
     png_bytes(figure)  # tick labels are made when the figure is drawn, as the report draws it
     drawn = figure_data(figure)
     assert "Bexley" in drawn and "Greenwich" not in drawn  # tick labels are in the figure data
-    assert set(result.forest_frame()["label"]) == {"Bexley", "Bromley", "Pooled (DerSimonian-Laird)",
-                                                    "Pooled (Paule-Mandel)"}
+    assert set(result.forest_frame()["label"]) == {
+        "Bexley", "Bromley", "Pooled (DerSimonian-Laird)", "Pooled (Paule-Mandel)",
+        "Pooled (DerSimonian-Laird, Hartung-Knapp)"}
     block = json.loads(json.dumps(result.to_dict()))
     greenwich = [row for row in block["fits"] if row["unit"] == "Greenwich"]
     assert greenwich and all(row["estimate"] is None and row["std_err"] is None
@@ -267,10 +273,10 @@ def test_the_shipped_pooled_file_runs_through_the_units_notebook(shipped_run):
     block = document["its_units"]
     assert block["by"] == ["lead_trust"] and block["link"] == "identity" and block["withheld"] == 0
     assert [row["lead_trust"] for row in block["units"]] == ["RPG", "RV5", "RQY"]
-    assert len(block["fits"]) == 12 and len(block["pooled"]) == 4
+    assert len(block["fits"]) == 12 and len(block["pooled"]) == 6
     assert [row["term"] for row in document["estimates"]] == [
-        "level_change[2018-04] (DerSimonian-Laird)", "level_change[2018-04] (Paule-Mandel)",
-        "trend_change[2018-04] (DerSimonian-Laird)", "trend_change[2018-04] (Paule-Mandel)"]
+        f"{term}_change[2018-04] ({method})" for term in ("level", "trend")
+        for method in ("DerSimonian-Laird", "Paule-Mandel", "DerSimonian-Laird, Hartung-Knapp")]
     captions = [table["caption"] for table in document["report_tables"]]
     assert captions[:2] == ["The units fitted", "Random-effects pooling of the units"]
     # the answer quotes the DerSimonian-Laird level change of results.json in FTE with I^2, tau^2
@@ -303,10 +309,13 @@ def test_the_shipped_pooled_run_matches_metafor(shipped_run, tmp_path):
     fits = pd.DataFrame(block["fits"])
     fits = fits[fits["term"].str.match(r"(level|trend)_change\[")]
     reference = metafor(tmp_path, fits, 0.05)
-    assert len(block["pooled"]) == 4
+    knha = metafor(tmp_path, fits, 0.05, "knha")
+    assert len(block["pooled"]) == 6
     for row in block["pooled"]:
-        method = {"DerSimonian-Laird": "dl", "Paule-Mandel": "pm"}[row["method"]]
-        expected = reference.loc[(row["term"], method)]
+        method = {"DerSimonian-Laird": "dl", "Paule-Mandel": "pm",
+                  "DerSimonian-Laird, Hartung-Knapp": "knha"}[row["method"]]
+        expected = (knha.loc[(row["term"], "dl")] if method == "knha"
+                    else reference.loc[(row["term"], method)])
         for column in ("estimate", "std_err", "ci_low", "ci_high", "p_value", "tau2", "q",
                        "q_p_value"):
             assert row[column] == pytest.approx(expected[column], rel=1e-6, abs=1e-12), column
@@ -350,7 +359,8 @@ def test_the_caveat_names_a_conclusion_that_depends_on_the_tau2_estimator():
     result = its_units.UnitsResult(
         ["unit"], fits, units_table,
         {"dl": _pooled("dl", estimate=2.0, ci_low=0.1, ci_high=3.9, tau2=0.5, i2=0.6),
-         "pm": _pooled("pm", estimate=2.0, ci_low=-0.2, ci_high=4.2, tau2=0.9, i2=0.7)},
+         "pm": _pooled("pm", estimate=2.0, ci_low=-0.2, ci_high=4.2, tau2=0.9, i2=0.7),
+         "dl_knha": _pooled("dl", estimate=2.0, ci_low=0.05, ci_high=3.95, tau2=0.5, i2=0.6)},
         None, (), "identity", 0.05)
     findings = its_units.limitations(result, params)
     assert findings[0] == (
@@ -365,3 +375,37 @@ def test_the_caveat_names_a_conclusion_that_depends_on_the_tau2_estimator():
     assert answer["effect"] == ("Pooled (DerSimonian-Laird random effects): change in level +2 "
                                 "percentage points (95% CI 0.1 to 3.9; I² = 60%, tau² = 0.5, "
                                 "tau = 0.707 percentage points).")
+
+
+def test_the_caveat_names_a_hartung_knapp_interval_that_includes_no_change():
+    """Three units: the normal DerSimonian-Laird interval excludes no change, the Hartung-Knapp
+    interval (t on 2 df) does not: that is the caveat, and the few-units limitation gives the
+    Hartung-Knapp interval of every change."""
+    params = validate_params(_params(EIP, by="unit", outcome_unit="percentage points"), source="t")
+    fits = pd.DataFrame({"unit": ["A"], "term": ["level_change[2018-04]"], "estimate": [1.0],
+                         "status": ["fitted (batched)"]})
+    units_table = pd.DataFrame({"unit": ["U0", "U1", "U2"], "status": "fitted (batched)",
+                                "reason": ""})
+
+    def pooled(method: str, **row: float) -> PooledResult:
+        result = _pooled(method, **row)
+        return PooledResult(by=["unit"], method=method, alpha=0.05,
+                            pooled=result.pooled.assign(k=3, q_df=2, q=1.0, q_p_value=0.6),
+                            units=pd.DataFrame(), excluded=pd.DataFrame())
+
+    result = its_units.UnitsResult(
+        ["unit"], fits, units_table,
+        {"dl": pooled("dl", estimate=2.0, ci_low=0.1, ci_high=3.9, tau2=0.0, i2=0.0),
+         "pm": pooled("pm", estimate=2.0, ci_low=0.1, ci_high=3.9, tau2=0.0, i2=0.0),
+         "dl_knha": pooled("dl", estimate=2.0, ci_low=-1.5, ci_high=5.5, tau2=0.0, i2=0.0)},
+        None, (), "identity", 0.05)
+    findings = its_units.limitations(result, params)
+    assert findings[0] == (
+        "The Hartung-Knapp interval of the level change at 2018-04 (-1.5 to 5.5, t on 2 df) "
+        "includes no change where the normal DerSimonian-Laird interval (0.1 to 3.9) does not: "
+        "with few units trust the Hartung-Knapp interval, which keeps its coverage "
+        "(IntHout et al. 2014).")
+    assert findings[1].startswith("Only 3 units are pooled (fewer than 5)")
+    assert findings[1].endswith("interval (t on 2 df) is wider: change in level at 2018-04 "
+                                "(percentage points) -1.5 to 5.5.")
+    assert its_units.answer(result, params, findings)["caveat"] == findings[0]

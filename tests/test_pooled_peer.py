@@ -1,4 +1,5 @@
-"""pool_its against live R metafor::rma(method = "DL" / "PM") on fit_its_many's unit estimates.
+"""pool_its against live R metafor::rma(method = "DL" / "PM", test = "z" / "knha") on
+fit_its_many's unit estimates.
 
 metafor runs with `control = list(tol = 1e-12)` (its default root tolerance for Paule-Mandel is
 1e-5 on tau^2). Estimates, standard errors, intervals, p-values, tau^2, I^2, H^2 and Q must agree
@@ -28,10 +29,10 @@ COLUMNS = ["estimate", "std_err", "ci_low", "ci_high", "p_value", "tau2", "i2", 
            "q_p_value"]
 
 
-def metafor(tmp_path: Path, units: pd.DataFrame, alpha: float) -> pd.DataFrame:
+def metafor(tmp_path: Path, units: pd.DataFrame, alpha: float, test: str = "z") -> pd.DataFrame:
     source, out = tmp_path / "units.csv", tmp_path / "rma.csv"
     units[["term", "estimate", "std_err"]].to_csv(source, index=False, float_format="%.17g")
-    run = subprocess.run(["Rscript", str(SCRIPT), str(source), str(out), str(alpha)],
+    run = subprocess.run(["Rscript", str(SCRIPT), str(source), str(out), str(alpha), test],
                          capture_output=True, text=True, timeout=120)
     if run.returncode != 0 and "metafor" in run.stderr:
         pytest.skip("the R package metafor is not installed")
@@ -53,14 +54,15 @@ def grid(seed: int, heterogeneity: float) -> pd.DataFrame:
                         interruptions="2019-07", errors="newey-west", maxlags=2)
 
 
+@pytest.mark.parametrize("test", ["z", "knha"])
 @pytest.mark.parametrize(("name", "alpha"), [("heterogeneous", 0.05), ("homogeneous", 0.05),
                                              ("bcg", 0.1)])
-def test_matches_metafor(tmp_path, name, alpha):
+def test_matches_metafor(tmp_path, name, alpha, test):
     units = {"heterogeneous": lambda: grid(7, 2.0), "homogeneous": lambda: grid(8, 0.0),
              "bcg": bcg_frame}[name]()
-    reference = metafor(tmp_path, units, alpha)
+    reference = metafor(tmp_path, units, alpha, test)
     for method in ("dl", "pm"):
-        pooled = pool_its(units, method=method, alpha=alpha).pooled.set_index("term")
+        pooled = pool_its(units, method=method, alpha=alpha, test=test).pooled.set_index("term")
         for term, row in pooled.iterrows():
             expected = reference.loc[(term, method)]
             for column in COLUMNS:

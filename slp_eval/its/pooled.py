@@ -10,6 +10,12 @@ Heterogeneity: Cochran's Q on k - 1 df, and I^2 = tau^2 / (tau^2 + s^2), H^2 = (
 with the typical within-unit variance s^2 = (k - 1) sum w / ((sum w)^2 - sum w^2), w = 1/s_i^2
 (Higgins & Thompson 2002), computed from the tau^2 of the chosen method as metafor does.
 
+With few units the normal interval is too narrow; `test="knha"` gives the Hartung-Knapp-
+Sidik-Jonkman interval instead (Hartung & Knapp 2001; Sidik & Jonkman 2002; IntHout et al.
+2014), as `metafor::rma(..., test = "knha")`: var(mu) = sum w_i (y_i - mu)^2 / ((k - 1) sum w_i)
+with the random-effects weights, and t on k - 1 df (statsmodels' "random effect wls" row, not
+truncated at the normal variance, as metafor's "knha").
+
 The fit is statsmodels `combine_effects`. Three things are added because statsmodels differs
 from metafor there: its DerSimonian-Laird tau^2 is not truncated at 0 (with less spread than
 sampling error it goes negative; then tau^2 = 0 and the pooled estimate is the fixed-effect one,
@@ -31,6 +37,8 @@ from statsmodels.stats.meta_analysis import combine_effects
 from slp_eval.errors import ModelInputError, ParameterError
 
 METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
+#: Tests and intervals for the pooled estimate (metafor's names): normal, or Hartung-Knapp.
+TESTS = {"z": "normal (z)", "knha": "Hartung-Knapp-Sidik-Jonkman (t on k - 1 df)"}
 #: Terms pooled by default: every level and trend change.
 DEFAULT_PREFIXES = ("level_change", "trend_change")
 #: Paule-Mandel: |Q(tau^2) - (k - 1)| at which statsmodels accepts the brentq root as converged.
@@ -75,7 +83,7 @@ def _paule_mandel(estimate: np.ndarray, variance: np.ndarray) -> float:
     return root
 
 
-def _pool(estimate: np.ndarray, std_err: np.ndarray, method: str, alpha: float
+def _pool(estimate: np.ndarray, std_err: np.ndarray, method: str, alpha: float, test: str
           ) -> tuple[dict[str, float], np.ndarray]:
     """One term's pooled row and the units' relative random-effects weights."""
     variance = std_err**2
@@ -84,19 +92,26 @@ def _pool(estimate: np.ndarray, std_err: np.ndarray, method: str, alpha: float
         kwds = {"tau2_start": _paule_mandel(estimate, variance), "atol": _PM_TOLERANCE}
     with np.errstate(invalid="ignore"):  # square roots of a negative DL tau^2, discarded below
         result = combine_effects(estimate, variance, method_re=method, alpha=alpha, **kwds)
-        frame = result.summary_frame(alpha=alpha)
+        # conf_int, not summary_frame: with use_t the latter also wants each unit's nobs
+        fe, re, fe_wls, re_wls = result.conf_int(alpha=alpha, use_t=test == "knha")
     tau2 = float(result.tau2)
-    row = frame.loc["random effect"]
-    if tau2 <= 0:  # truncated at 0: the random-effects model is the fixed-effect one
-        tau2, row = 0.0, frame.loc["fixed effect"]
+    fixed = tau2 <= 0  # truncated at 0: the random-effects model is the fixed-effect one
+    tau2 = max(tau2, 0.0)
+    ci, sd = {("z", False): (re, result.sd_eff_w_re), ("z", True): (fe, result.sd_eff_w_fe),
+              ("knha", False): (re_wls, result.sd_eff_w_re_hksj),
+              ("knha", True): (fe_wls, result.sd_eff_w_fe_hksj)}[(test, fixed)]
+    row = {"eff": result.mean_effect_fe if fixed else result.mean_effect_re, "sd_eff": sd,
+           "ci_low": ci[0], "ci_upp": ci[1]}
     k = len(estimate)
     w = 1 / variance
     typical = (k - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum())
-    z = float(row["eff"] / row["sd_eff"])
+    statistic = float(row["eff"] / row["sd_eff"])
+    p_value = (2 * stats.norm.sf(abs(statistic)) if test == "z"
+               else 2 * stats.t.sf(abs(statistic), k - 1))
     weights = (1 / (variance + tau2)) / (1 / (variance + tau2)).sum()
     pooled = {"k": k, "estimate": float(row["eff"]), "std_err": float(row["sd_eff"]),
               "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_upp"]),
-              "p_value": float(2 * stats.norm.sf(abs(z))), "tau2": tau2, "tau": float(np.sqrt(tau2)),
+              "p_value": float(p_value), "tau2": tau2, "tau": float(np.sqrt(tau2)),
               "i2": tau2 / (tau2 + typical), "h2": (tau2 + typical) / typical,
               "q": float(result.q), "q_df": k - 1,
               "q_p_value": float(stats.chi2.sf(result.q, k - 1))}
@@ -107,8 +122,9 @@ def _pool(estimate: np.ndarray, std_err: np.ndarray, method: str, alpha: float
 class PooledResult:
     """Random-effects pooling of unit-level ITS effects (see `pool_its`).
 
-    `pooled`: one row per term: term, method, k, estimate, std_err, ci_low, ci_high, p_value
-    (normal), tau2, tau, i2, h2 (fractions, not percent), q, q_df, q_p_value.
+    `pooled`: one row per term: term, method, test, k, estimate, std_err, ci_low, ci_high,
+    p_value (normal, or t on k - 1 df for test "knha"), tau2, tau, i2, h2 (fractions, not
+    percent), q, q_df, q_p_value.
     `units`: the units pooled: the by columns, unit (label), term, estimate, std_err, ci_low,
     ci_high, weight (relative random-effects weight). `excluded`: units fit_its_many could not fit,
     with the reason.
@@ -120,6 +136,7 @@ class PooledResult:
     pooled: pd.DataFrame
     units: pd.DataFrame
     excluded: pd.DataFrame
+    test: str = "z"
 
     def to_frame(self) -> pd.DataFrame:
         """Units then the pooled row, per term: label, term, estimate, ci_low, ci_high."""
@@ -154,7 +171,7 @@ class PooledResult:
 
 
 def pool_its(many: pd.DataFrame, *, terms: list[str] | None = None, method: str = "dl",
-             alpha: float = 0.05) -> PooledResult:
+             alpha: float = 0.05, test: str = "z") -> PooledResult:
     """Pool the units of `fit_its_many`'s frame term by term (random effects).
 
     Model: y_i = mu + u_i + e_i, u_i ~ N(0, tau^2), e_i ~ N(0, s_i^2), see the module docstring.
@@ -165,6 +182,8 @@ def pool_its(many: pd.DataFrame, *, terms: list[str] | None = None, method: str 
     terms: the terms to pool; default every `level_change[...]` and `trend_change[...]` term.
     method: "dl" (DerSimonian-Laird) or "pm" (Paule-Mandel) for tau^2.
     alpha: 1 - confidence level of the pooled intervals.
+    test: "z" (normal intervals and p-values, metafor's default) or "knha" (Hartung-Knapp-
+        Sidik-Jonkman: t on k - 1 df with the variance of the module docstring).
 
     Units whose status is "failed" are left out and listed in `excluded`. A term needs at
     least two fitted units.
@@ -174,6 +193,8 @@ def pool_its(many: pd.DataFrame, *, terms: list[str] | None = None, method: str 
                              "(Paule-Mandel)")
     if not 0 < alpha < 1:
         raise ParameterError(f"alpha={alpha!r} must be between 0 and 1")
+    if test not in TESTS:
+        raise ParameterError(f"test={test!r} must be 'z' (normal) or 'knha' (Hartung-Knapp)")
     by = _by_columns(many)
     fitted = many[many["status"] != "failed"]
     excluded = many.loc[many["status"] == "failed", [*by, "reason"]].reset_index(drop=True)
@@ -197,11 +218,12 @@ def pool_its(many: pd.DataFrame, *, terms: list[str] | None = None, method: str 
         if len(units) < 2:
             raise ModelInputError(f"term '{term}': {len(units)} fitted unit; pooling needs at least 2")
         pooled, weights = _pool(units["estimate"].to_numpy(float),
-                                units["std_err"].to_numpy(float), method, alpha)
-        rows.append({"term": term, "method": method, **pooled})
+                                units["std_err"].to_numpy(float), method, alpha, test)
+        rows.append({"term": term, "method": method, "test": test, **pooled})
         units["unit"] = units[by].astype(str).agg(" / ".join, axis=1)
         units["weight"] = weights
         unit_parts.append(units[[*by, "unit", "term", "estimate", "std_err", "ci_low", "ci_high",
                                  "weight"]])
     return PooledResult(by=by, method=method, alpha=alpha, pooled=pd.DataFrame(rows),
-                        units=pd.concat(unit_parts, ignore_index=True), excluded=excluded)
+                        units=pd.concat(unit_parts, ignore_index=True), excluded=excluded,
+                        test=test)

@@ -61,6 +61,14 @@ WITHHELD = "withheld (disclosure control)"
 MIN_POOLED_UNITS = 5
 #: I^2 (%) at or above which heterogeneity is flagged ("substantial", Higgins et al. 2003).
 HIGH_I2 = 50.0
+#: The poolings of a units run, by key: (tau^2 estimator, test) and the label a reader sees.
+#: Hartung-Knapp-Sidik-Jonkman beside DerSimonian-Laird because with few units the normal
+#: interval is too narrow (IntHout et al. 2014) and evaluators pool 3 trusts or 12 boroughs.
+POOLINGS: dict[str, tuple[str, str, str]] = {
+    "dl": ("dl", "z", METHODS["dl"]),
+    "pm": ("pm", "z", METHODS["pm"]),
+    "dl_knha": ("dl", "knha", "DerSimonian-Laird, Hartung-Knapp"),
+}
 #: The link of each family: log and logit estimates are pooled on that scale and shown as ratios.
 LINKS = {"gaussian": "identity", "poisson": "log", "quasipoisson": "log", "negbin": "log",
          "binomial": "logit"}
@@ -68,7 +76,7 @@ LINKS = {"gaussian": "identity", "poisson": "log", "quasipoisson": "log", "negbi
 #: conclusion that depends on the tau^2 estimator, then heterogeneity, too few units, units that
 #: failed, units withheld, then the lack of a comparison series.
 UNITS_CAVEAT_PRIORITY: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("estimator", ("DerSimonian-Laird and Paule-Mandel",)),
+    ("estimator", ("DerSimonian-Laird and Paule-Mandel", "The Hartung-Knapp interval")),
     ("heterogeneity", ("The units differ",)),
     ("few units", ("Only",)),
     ("failed", ("Of the",)),
@@ -92,7 +100,8 @@ def _labels(frame: pd.DataFrame, by: list[str]) -> pd.Series:
 @dataclass(frozen=True)
 class UnitsResult:
     """Every unit's fit (`fits`, fit_its_many's frame, exact), the units table under disclosure
-    control (`units`), the random-effects pooling by method (`pooled`: "dl", "pm"; empty with
+    control (`units`), the random-effects pooling by `POOLINGS` key (`pooled`: "dl", "pm",
+    "dl_knha"; empty with
     fewer than two fitted units, `not_pooled` says why), the units withheld under disclosure
     control (`withheld`, their labels), the model's `link` and `alpha`."""
 
@@ -126,8 +135,8 @@ class UnitsResult:
         """One row per term and method: k, estimate, SE, interval, p, tau^2, I^2 (%), Q, df, p."""
         if not self.pooled:
             return pd.DataFrame(columns=POOLED_COLUMNS)
-        frame = pd.concat([p.pooled for p in self.pooled.values()], ignore_index=True)
-        frame["method"] = frame["method"].map(METHODS)
+        frame = pd.concat([p.pooled.assign(method=POOLINGS[key][2])
+                           for key, p in self.pooled.items()], ignore_index=True)
         frame["i2"] = 100 * frame["i2"]
         return frame[POOLED_COLUMNS].sort_values("term", kind="stable").reset_index(drop=True)
 
@@ -148,7 +157,7 @@ class UnitsResult:
             parts.append(rows[rows["term"] == term])
             for method, result in self.pooled.items():
                 pooled = result.pooled[result.pooled["term"] == term]
-                parts.append(pooled.assign(label=f"Pooled ({METHODS[method]})"))
+                parts.append(pooled.assign(label=f"Pooled ({POOLINGS[method][2]})"))
         columns = ["label", "term", "estimate", "ci_low", "ci_high"]
         frame = pd.concat([p[columns] for p in parts], ignore_index=True)
         if self.link != "identity":
@@ -168,7 +177,7 @@ class UnitsResult:
         frame["term"] = frame["term"].map(names)
         return forest_plot(frame, label="label", group="term", digits=digits,
                            ratio_groups=set(names.values()) if self.link != "identity" else (),
-                           summary_rows=[f"Pooled ({name})" for name in METHODS.values()])
+                           summary_rows=[f"Pooled ({p[2]})" for p in POOLINGS.values()])
 
     def summary(self) -> str:
         """How many units were fitted and pooled, and each term's pooled estimate."""
@@ -184,7 +193,7 @@ class UnitsResult:
         for method, result in self.pooled.items():
             for row in result.pooled.itertuples():
                 lines.append(
-                    f"{row.term}, {METHODS[method]} random effects: {row.estimate:.4g} "
+                    f"{row.term}, {POOLINGS[method][2]} random effects: {row.estimate:.4g} "
                     f"({100 * (1 - result.alpha):g}% CI {row.ci_low:.4g} to {row.ci_high:.4g}) over "
                     f"{row.k} units; tau^2 = {row.tau2:.4g}, I^2 = {100 * row.i2:.1f}%.")
         return " ".join(lines)
@@ -253,8 +262,8 @@ def fit_units(series: pd.DataFrame, params: ITSParams) -> UnitsResult:
     pooled: dict[str, PooledResult] = {}
     not_pooled = None
     try:
-        for method in METHODS:
-            pooled[method] = pool_its(poolable, method=method, alpha=params.alpha)
+        for key, (method, test, _) in POOLINGS.items():
+            pooled[key] = pool_its(poolable, method=method, alpha=params.alpha, test=test)
     except ModelInputError as error:
         pooled, not_pooled = {}, f"The units were not pooled: {error}."
     return UnitsResult(by, fits, units, pooled, not_pooled, withheld, LINKS[params.family],
@@ -348,6 +357,16 @@ def limitations(units: UnitsResult, params: ITSParams) -> list[str]:
         def excludes_zero(row: pd.Series) -> bool:
             return bool(row["ci_low"] > 0 or row["ci_high"] < 0)
 
+        knha = units.pooled_row(term, "dl_knha")
+        if excludes_zero(dl) != excludes_zero(knha):
+            items.append(
+                f"The Hartung-Knapp interval of the {words} ({_value(knha['ci_low'], units.link)} to "
+                f"{_value(knha['ci_high'], units.link)}, t on {int(knha['k']) - 1} df) "
+                f"{'includes' if excludes_zero(dl) else 'excludes'} no change where the normal "
+                f"DerSimonian-Laird interval ({_value(dl['ci_low'], units.link)} to "
+                f"{_value(dl['ci_high'], units.link)}) "
+                f"{'does not' if excludes_zero(dl) else 'does'}: with few units trust the "
+                "Hartung-Knapp interval, which keeps its coverage (IntHout et al. 2014).")
         if excludes_zero(dl) != excludes_zero(pm):
             items.append(
                 f"DerSimonian-Laird and Paule-Mandel disagree on the {words}: the "
@@ -365,7 +384,12 @@ def limitations(units: UnitsResult, params: ITSParams) -> list[str]:
         items.append(
             f"Only {pooled_k} units are pooled (fewer than {MIN_POOLED_UNITS}): the between-unit "
             "variance tau² is poorly estimated and the normal random-effects interval is too "
-            "narrow when the units differ (IntHout et al. 2014).")
+            "narrow when the units differ (IntHout et al. 2014); the Hartung-Knapp-Sidik-Jonkman "
+            f"interval (t on {pooled_k - 1} df) is wider: "
+            + "; ".join(f"{term_words(t, units.link, params, named=False).lower()} "
+                        f"{_value(units.pooled_row(t, 'dl_knha')['ci_low'], units.link)} to "
+                        f"{_value(units.pooled_row(t, 'dl_knha')['ci_high'], units.link)}"
+                        for t in units.terms) + ".")
     failed = units.units[units.units["status"] == "failed"]
     if len(failed):
         names = "; ".join(f"{label}: {reason}" for label, reason in
@@ -402,9 +426,14 @@ def methods_text(units: UnitsResult, series: pd.DataFrame, params: ITSParams) ->
         "units and e_i ~ N(0, s_i²) its sampling error (s_i its standard error). tau² is estimated "
         "by DerSimonian-Laird (DerSimonian & Laird 1986, method of moments, truncated at 0) and by "
         "Paule-Mandel (Paule & Mandel 1982; Viechtbauer 2007), mu with weights 1 / (s_i² + tau²) "
-        f"and a {round(100 * (1 - units.alpha))}% normal interval; heterogeneity as Cochran's Q and "
+        f"and a {round(100 * (1 - units.alpha))}% normal interval, and with the DerSimonian-Laird "
+        "tau² also the Hartung-Knapp-Sidik-Jonkman interval (Hartung & Knapp 2001; Sidik & "
+        "Jonkman 2002: the variance of mu scaled by the weighted spread of the units, t on k - 1 "
+        "df), which keeps its coverage with few units (IntHout et al. 2014); heterogeneity as "
+        "Cochran's Q and "
         "I² = tau² / (tau² + s²), s² the typical within-unit variance (Higgins & Thompson 2002). "
-        "These are the numbers of R's metafor::rma(yi, sei = s, method = \"DL\" / \"PM\"), which "
+        "These are the numbers of R's metafor::rma(yi, sei = s, method = \"DL\" / \"PM\", "
+        "test = \"z\" / \"knha\"), which "
         "the test suite checks. Units that could not be fitted or were withheld by disclosure "
         "control are not pooled. The aggregate series (all units summed) is not fitted: the "
         "pooled estimate is the change of the typical unit; a parameter file without by: that "
@@ -465,7 +494,7 @@ def show_pooled(report: Report, units: UnitsResult) -> None:
                  digits={"units": 0, "Q df": 0, "estimate": 4, "tau²": 4, "I² (%)": 1, "Q": 3})
 
 
-__all__ = ["HIGH_I2", "LINKS", "MIN_POOLED_UNITS", "POOLED_COLUMNS",
+__all__ = ["HIGH_I2", "LINKS", "MIN_POOLED_UNITS", "POOLED_COLUMNS", "POOLINGS",
            "UNITS_CAVEAT_PRIORITY", "WITHHELD", "UnitsResult", "answer", "by_columns", "fit_units",
            "limitations", "methods_text", "pooled_display", "show_forest", "show_pooled", "show_units",
            "term_words"]
