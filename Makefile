@@ -79,6 +79,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sensitivity_power_bench.py
 	$(BIN)/python benchmarks/import_bench.py
 	$(BIN)/python benchmarks/aggregate_bench.py
+	$(BIN)/python benchmarks/run_all_bench.py
 	$(BIN)/python benchmarks/coverage.py --quick
 
 ## bench-peers: the same single-series ITS in CausalPy (PyMC) against fit_its; CausalPy lives in

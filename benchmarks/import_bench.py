@@ -4,8 +4,9 @@ For each import statement it starts `--repeats` fresh Python processes that run 
 statement, and reports the median wall time and the median CPU time of the child (user + system,
 from `resource.getrusage(RUSAGE_CHILDREN)`; CPU time is what a busy shared machine disturbs
 least), and which heavy modules the import loaded (matplotlib, statsmodels.api, scipy.stats,
-statsmodels.tsa.stattools). The baseline measured in the same run is `import numpy, pandas`,
-which every import below pays; each line also shows its cost above that baseline.
+statsmodels.tsa.stattools, duckdb, and rfc3987_syntax, whose grammar jsonschema compiles). The
+baseline measured in the same run is `import numpy, pandas`, which every import below pays; each
+line also shows its cost above that baseline.
 
 `python -X importtime -c "import slp_eval.its"` gives the per-module breakdown behind the figures.
 
@@ -25,12 +26,15 @@ import subprocess
 import sys
 import time
 
-HEAVY = ("matplotlib", "statsmodels.api", "scipy.stats", "statsmodels.tsa.stattools")
+HEAVY = ("matplotlib", "statsmodels.api", "scipy.stats", "statsmodels.tsa.stattools", "duckdb",
+         "rfc3987_syntax")
 STATEMENTS = (
     "import numpy, pandas",
     "import slp_eval.its",
     "import slp_eval.its, slp_eval.power",
     "from slp_eval.its import fit_its_many",
+    "import slp_eval.report",  # what every report kernel imports first
+    "import slp_eval.runner",  # what `slp-eval run` imports before it starts the kernel
 )
 
 

@@ -152,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_all = commands.add_parser("run-all", help="run every parameter file in a folder")
     run_all.add_argument("dir", nargs="?", type=Path, default=Path("params"), help="folder (default: params)")
-    run_all.add_argument("--jobs", type=int, default=1, help="parallel runs (default: 1)")
+    run_all.add_argument("--jobs", type=int, default=1,
+                         help="parallel runs, longest expected first, each with cores/jobs threads per "
+                              "numerical library (default: 1)")
     run_all.add_argument("--out", type=Path, default=Path("outputs"), help="output root (default: outputs)")
     run_all.add_argument("--notebooks", type=Path, default=None, help="notebooks folder")
     run_all.add_argument("--quiet", action="store_true",

@@ -27,16 +27,14 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
-import nbformat
-import papermill
-from papermill.exceptions import PapermillExecutionError
+import yaml
 
 import slp_eval
 from slp_eval.errors import ParameterError, SlpEvalError
@@ -44,6 +42,21 @@ from slp_eval.markup import html_safe_json
 from slp_eval.params import input_files, load_params, notebook_of
 from slp_eval.provenance import sha256_file
 from slp_eval.results import RESULTS_FILE, check_results
+
+# jsonschema, which nbformat imports to validate notebooks, compiles the grammar of the optional
+# package rfc3987_syntax as it is imported (1.3 s, the largest single cost of starting a run) only
+# to check the "iri" string formats of JSON Schema draft 7 and later; the notebook schema is
+# draft 4 and has none. Hidden while nbformat is first imported, the package stays importable.
+_HIDE_IRI_GRAMMAR = "rfc3987_syntax" not in sys.modules
+if _HIDE_IRI_GRAMMAR:
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # makes `import` raise ImportError
+try:
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+finally:
+    if _HIDE_IRI_GRAMMAR:
+        del sys.modules["rfc3987_syntax"]
 
 MANIFEST_SCHEMA_VERSION = 1
 KEY_PACKAGES = (
@@ -468,10 +481,13 @@ def run_all(
     notebooks_dir: str | Path | None = None,
     progress: Progress | None = None,
 ) -> list[tuple[Path, RunResult | SlpEvalError]]:
-    """Run every *.yaml in a folder (in name order); a bad file is reported, not fatal.
+    """Run every *.yaml in a folder; a bad file is reported, not fatal. Results come in name order.
 
-    With `jobs` > 1 at most `jobs` files run at once, each in its own process; a file is handed
-    to a process only when one is free, so `progress` sees it start when it really starts.
+    With one job the files run in name order. With `jobs` > 1 at most `jobs` files run at once,
+    each in its own process, longest expected first (`longest_first`), so that no long file is
+    left to run alone at the end; a file is handed to a process only when one is free, so
+    `progress` sees it start when it really starts. Each process, and so each kernel, gets the
+    thread limits of `job_environment` (one thread per numerical library on 2 cores, 2 jobs).
     """
     files = sorted(Path(params_dir).glob("*.yaml"))
     tell: Progress = progress or (lambda *_: None)
@@ -485,9 +501,11 @@ def run_all(
         return [(path, outcomes[i]) for i, path in enumerate(files, start=1)]
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    waiting = list(enumerate(files, start=1))
+    position = {path: i for i, path in enumerate(files, start=1)}
+    waiting = [(position[path], path) for path in longest_first(files, out_root)]
     running: dict[Future[tuple[Path, RunResult | SlpEvalError]], tuple[int, Path, float]] = {}
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_set_environment,
+                             initargs=(job_environment(jobs),)) as pool:
         while waiting or running:
             while waiting and len(running) < jobs:
                 i, path = waiting.pop(0)
@@ -500,6 +518,87 @@ def run_all(
                 outcomes[i] = future.result()[1]
                 tell(i, path, outcomes[i], time.monotonic() - started)
     return [(path, outcomes[i]) for i, path in enumerate(files, start=1)]
+
+
+#: Variables that size the thread pools of the numerical libraries a kernel may load: OpenMP,
+#: OpenBLAS (numpy's and scipy's), MKL, Apple Accelerate and numexpr.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)  # fmt: skip
+#: Threads for the package's own thread pools (DuckDB in `slp_eval.data.aggregate_monthly`).
+THREADS_VARIABLE = "SLP_EVAL_THREADS"
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system reports it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def job_environment(jobs: int, *, cores: int | None = None,
+                    environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment variables each of `jobs` parallel runs sets for itself and its kernel.
+
+    Each of THREAD_VARIABLES and THREADS_VARIABLE gets `cores // jobs` threads (at least 1),
+    unless `environ` (default os.environ) already sets it: the user's choice stands. Empty for
+    one job, which keeps the libraries' own defaults.
+
+    Why: numpy's OpenBLAS starts a thread per core, and its threads wait for work by spinning. In
+    a run of the shipped ITS parameter file camhs_out_of_area_bed_days, the kernel's second
+    OpenBLAS thread used 1.9 s of CPU and the kernel 10.6 s in all, against 7.0 s with one
+    thread (2 cores, 2026-12-01); with one job that spinning only occupies an idle core, with two
+    jobs on two cores it takes the other job's core.
+    """
+    if jobs <= 1:
+        return {}
+    environ = os.environ if environ is None else environ
+    threads = str(max(1, (cores or available_cores()) // jobs))
+    return {name: threads for name in (*THREAD_VARIABLES, THREADS_VARIABLE) if name not in environ}
+
+
+#: Typical seconds of one run of each analysis kind: the shipped parameter files on 2 cores
+#: (2026-12-01; power with 200 simulations of 6 designs). Used only to order the files of
+#: `run_all` when a file has not run before.
+TYPICAL_SECONDS = {"power": 24.0, "its": 10.0, "scorecard": 9.0, "prepost": 6.0, "data_quality": 5.0,
+                   "spc": 4.0}
+
+
+def expected_seconds(params_path: Path, out_root: str | Path) -> float:
+    """How long a run of `params_path` is expected to take, to schedule it (see `longest_first`).
+
+    The `duration_seconds` of the newest run of it under `out_root` (failed runs included), else
+    TYPICAL_SECONDS of its analysis kind, else 0 (a file that cannot be read fails at once).
+    """
+    runs = [p for p in (Path(out_root) / params_path.stem).glob("[!.]*/manifest.json")]
+    for manifest in sorted(runs, key=lambda p: p.parent.name, reverse=True):
+        try:
+            return float(json.loads(manifest.read_text(encoding="utf-8"))["duration_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    try:
+        data = yaml.safe_load(params_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return 0.0
+    kind = data.get("analysis") if isinstance(data, dict) else None
+    return TYPICAL_SECONDS.get(kind, 0.0) if isinstance(kind, str) else 0.0
+
+
+def longest_first(files: Sequence[Path], out_root: str | Path) -> list[Path]:
+    """`files` in the order `run_all` starts them with several jobs: longest expected first
+    (`expected_seconds`), ties in the given order.
+
+    Longest-processing-time-first list scheduling (Graham 1969, "Bounds on multiprocessing timing
+    anomalies", SIAM J. Appl. Math. 17:416-429) ends within 4/3 of the shortest possible total
+    time; in name order a long file that starts last runs alone while the other cores idle.
+    """
+    expected = {path: expected_seconds(path, out_root) for path in files}
+    return sorted(files, key=lambda path: -expected[path])
+
+
+def _set_environment(variables: dict[str, str]) -> None:
+    os.environ.update(variables)
 
 
 def _run_all_worker(
@@ -545,6 +644,6 @@ def refresh_notebooks(notebooks_dir: str | Path | None = None, *, kernel_name: s
 
 
 __all__ = [
-    "RunResult", "default_notebooks_dir", "refresh_notebooks", "render_pdf", "render_report", "run",
-    "run_all", "write_tables",
+    "RunResult", "available_cores", "default_notebooks_dir", "expected_seconds", "job_environment",
+    "longest_first", "refresh_notebooks", "render_pdf", "render_report", "run", "run_all", "write_tables",
 ]

@@ -31,10 +31,11 @@ whole partnership (`SLP`), each lead trust (ODS code) and each home borough (nam
 from __future__ import annotations
 
 import csv
+import os
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -43,6 +44,9 @@ from slp_eval.data.aggregate_sql import INDEPENDENT_SETTING, INPATIENT_SETTINGS
 from slp_eval.data.dictionary import DataDictionary, read_dictionary
 from slp_eval.data.read import SUFFIXES
 from slp_eval.errors import DataValidationError, ParameterError
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["INDEPENDENT_SETTING", "INPATIENT_SETTINGS", "MEASURES", "aggregate_monthly"]
 
@@ -94,6 +98,8 @@ def _month_index(value: str | pd.Period, name: str) -> int:
 
 def _reader(path: Path, d: DataDictionary) -> tuple[str, list[str]]:
     """The DuckDB table function reading `path` with dictionary types, and its columns."""
+    import duckdb  # imported when used: a report kernel that never aggregates does not load it
+
     kind = SUFFIXES.get(path.suffix.lower())
     if kind == "parquet":
         reader = f"read_parquet('{q.quote(path)}')"
@@ -329,7 +335,8 @@ def aggregate_monthly(
         First and last month (YYYY-MM). Default: the month of the earliest start, and the last
         month whose last day is on or before the extract date.
     threads:
-        DuckDB threads (default: DuckDB's choice, all cores).
+        DuckDB threads (default: the environment variable SLP_EVAL_THREADS, which `slp-eval
+        run-all --jobs N` sets to cores // N for each run, else DuckDB's choice, all cores).
 
     Returns
     -------
@@ -360,6 +367,11 @@ def aggregate_monthly(
             f"{path}: missing column(s) {', '.join(missing)} of the placements dataset; "
             f"run `slp-eval validate {path} --dataset placements` for the full report"
         )
+    import duckdb
+
+    preset = os.environ.get("SLP_EVAL_THREADS", "")
+    if threads is None and preset.isdigit() and int(preset) > 0:
+        threads = int(preset)
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
