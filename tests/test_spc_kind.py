@@ -55,6 +55,16 @@ def test_eip_report_on_real_data(eip_run: Path) -> None:
         assert panel["assurance"] in {"consistent_pass", "consistent_fail", "inconsistent"}
     html = (eip_run / "report.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" not in html
+    # a limit beyond 100% (what a percentage can be) is said in words, panel by panel, from the
+    # last point's limits in results.json; a panel within 0-100% is not named
+    beyond = {label: panel["points"][-1]["upl"] for label, panel in panels.items()
+              if panel["points"][-1]["upl"] > 100}
+    assert beyond, "the EIP data have a panel whose upper limit exceeds 100% (Oxleas)"
+    assert "Process limits beyond what the value can be" in html
+    for label, panel in panels.items():
+        upper = f"{label}'s upper limit ({panel['points'][-1]['upl']:.1f}%) lies above 100.0%"
+        assert (upper.replace("'", "&#x27;") in html or upper.replace("'", "&#39;") in html
+                or upper in html) == (label in beyond), label
     assert "Open Government Licence v3.0" in html
     assert (eip_run / "figures" / "spc.png").is_file()
     # the monthly counts table went through the disclosure rule

@@ -176,8 +176,10 @@ def methods_text(params: SPCParams) -> str:
 #: Which limitation the answer box names as the main caveat, most important first: a chart's own
 #: warning (e.g. too few points for the rules), limits from fewer points than MDC guidance trusts,
 #: the data's own caveats from the parameter file, then XmR assumptions (a share's varying
-#: denominator; independent, non-seasonal months).
-CAVEAT_PRIORITY = ("chart", "short", "source", "share", "independence")
+#: denominator; limits beyond what a percentage can be; independent, non-seasonal months).
+CAVEAT_PRIORITY = ("chart", "short", "source", "share", "range", "independence")
+#: The values a percent or a share can take: process limits beyond them are said in words.
+POSSIBLE_RANGE = {"percent": (0.0, 100.0), "share": (0.0, 1.0)}
 
 
 def _ranked_limitations(params: SPCParams, results: dict[str, SPCResult]) -> list[tuple[str, str]]:
@@ -195,6 +197,24 @@ def _ranked_limitations(params: SPCParams, results: dict[str, SPCResult]) -> lis
             "An XmR chart treats every month alike; months with few people starting have a noisier share, "
             "which a p′ (Laney) chart would weight by the denominator."
         ))
+    if params.value in POSSIBLE_RANGE:
+        low, high = POSSIBLE_RANGE[params.value]
+        beyond = []
+        for label, result in results.items():
+            last = result.to_frame().iloc[-1]
+            if last["upl"] > high:
+                beyond.append(f"{label}'s upper limit ({_value(last['upl'], params)}) lies above "
+                              f"{_value(high, params)}")
+            if last["lpl"] < low:
+                beyond.append(f"{label}'s lower limit ({_value(last['lpl'], params)}) lies below "
+                              f"{_value(low, params)}")
+        if beyond:
+            items.append(("range",
+                "Process limits beyond what the value can be: " + "; ".join(beyond) + ". The limits "
+                "are computed as NHSRplotthedots computes them (mean plus or minus 2.66 moving "
+                "ranges, no cap); a limit beyond the possible range means the variation is so wide "
+                "that no value on that side would be a special cause by rule 1."
+            ))
     items.append(("independence",
         "The limits assume months are independent and the process stable within each period; autocorrelation "
         "or seasonality produces runs and trends that are not special causes."
