@@ -224,7 +224,8 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
         Kenward & Roger 1997: covariance inflated for the estimated autocorrelation, df per
         contrast), "satterthwaite" (df per contrast) or "none" (t on n - k). Not used with
         other error models.
-    maxlags: Newey-West lag (None: chosen by lag-specific Breusch-Godfrey tests and reported);
+    maxlags: Newey-West lag (None: the Newey & West 1994 plug-in rule, at most min(12, n/4),
+        raised to 1 when the Breusch-Godfrey test finds autocorrelation; reported, see `lags`);
         for "ar"/"arima" the AR order (None: 1).
     seasonality: None, "month" (monthly fixed effects) or {"fourier": K, "period": P}.
     offset: exposure column for count families (enters as log offset).
