@@ -32,6 +32,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "slp_eval"
 #: is owned by someone and goes when they mend it. Empty: the house has no circle.
 KNOWN_CYCLE_EDGES: frozenset[tuple[str, str]] = frozenset()
 
+#: The statistics (modules, or packages with every module under them) and the runner's layers
+#: they must not import: the parameter files' models, the runner, the results format, the report.
+STATISTICS = ("slp_eval.its", "slp_eval.prepost", "slp_eval.scorecard", "slp_eval.power",
+              "slp_eval.disclosure")
+RUNNER_LAYERS = ("slp_eval.params", "slp_eval.runner", "slp_eval.results", "slp_eval.report")
+
+
+def _within(module: str, names: tuple[str, ...]) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in names)
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -163,11 +174,20 @@ def test_figures_import_results_only_for_type_checking() -> None:
 def test_statistics_import_figures_only_inside_plot_methods() -> None:
     """No statistics module imports a figure module at import time (`.plot()` does it lazily)."""
     _, static = import_graphs()
-    statistics = ("slp_eval.its", "slp_eval.prepost", "slp_eval.scorecard", "slp_eval.power",
-                  "slp_eval.disclosure", "slp_eval.spc")
     offences = [f"{module} imports {target}" for module in sorted(static)
-                if module in statistics or module.startswith(tuple(f"{s}." for s in statistics))
-                for target in sorted(static[module]) if target.startswith("slp_eval.plots")]
+                if _within(module, (*STATISTICS, "slp_eval.spc"))
+                for target in sorted(static[module]) if _within(target, ("slp_eval.plots",))]
+    assert not offences, "; ".join(offences)
+
+
+def test_statistics_do_not_import_the_runners_layer() -> None:
+    """The statistics take plain values: no import (at runtime, lazily or for type checking) of
+    the parameter models, the runner, the results format or the report."""
+    runtime, static = import_graphs()
+    offences = [f"{module} imports {target}" for module in sorted(runtime)
+                if _within(module, STATISTICS)
+                for target in sorted(runtime[module] | static[module])
+                if _within(target, RUNNER_LAYERS)]
     assert not offences, "; ".join(offences)
 
 
