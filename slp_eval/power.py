@@ -45,7 +45,7 @@ from statsmodels.stats.proportion import proportion_confint
 from slp_eval.errors import ParameterError, SlpEvalError
 from slp_eval.its import fit_its
 from slp_eval.its.batch import batched_gaussian
-from slp_eval.results import to_jsonable
+from slp_eval.its.serialize import plain, records
 from slp_eval.tidy import TidyResult
 
 __all__ = ["EFFECT_TERMS", "SIMULATED_FAMILIES", "CoverageResult", "PowerResult",
@@ -373,7 +373,7 @@ class CoverageResult(TidyResult):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings and per-term coverage (NaN -> None)."""
-        return to_jsonable({"settings": self.settings, "coverage": self.to_frame()})
+        return {"settings": plain(self.settings), "coverage": records(self.to_frame())}
 
 
 @dataclass(frozen=True, repr=False)
@@ -449,7 +449,7 @@ class PowerResult(TidyResult):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings and the power table (NaN -> None)."""
-        return to_jsonable({"settings": self.settings, "power": self.to_frame()})
+        return {"settings": plain(self.settings), "power": records(self.to_frame())}
 
 
 def interval_coverage(

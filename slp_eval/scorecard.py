@@ -1,6 +1,6 @@
 """The programme scorecard: every published claim as an effect, an interval and a plain verdict.
 
-Each claim (`slp_eval.params.scorecard.Claim`) is tested with the `slp_eval.prepost` function that
+Each claim (`Claim`) is tested with the `slp_eval.prepost` function that
 fits what the source published: proportions (Newcombe interval; McNemar/Newcombe paired when the
 paired table is known), counts (exact conditional Poisson, or quasi-Poisson with an assumed
 dispersion), means (Welch from published summaries). p-values are adjusted across the testable
@@ -14,23 +14,25 @@ claims (Holm by default). The verdict is one of:
 
 For every assumed denominator or dispersion, `Scorecard.sensitivity` shows how the interval and
 verdict move across the plausible range given in the claim.
+
+The statistics take plain values: `Claim` and `Measurement` here are frozen dataclasses. A
+parameter file's claims (`slp_eval.params.scorecard`), or claims written as dicts, are validated
+and converted by `slp_eval.report.scorecard.build`, which then calls `build`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 from statsmodels.stats.proportion import proportion_confint
 
 from slp_eval import ESTIMATE_COLUMNS
 from slp_eval.errors import ParameterError
-from slp_eval.params.scorecard import Claim, Measurement, ScorecardParams
 from slp_eval.prepost import (
     MeanComparison,
     PairedProportionComparison,
@@ -48,13 +50,64 @@ from slp_eval.tidy import TidyResult
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CONTRADICTED", "NO_CHANGE", "SUPPORTED", "ClaimResult", "ClaimTest", "Comparison",
-           "Scorecard", "build", "evaluate_claim"]
+__all__ = ["CONTRADICTED", "NO_CHANGE", "SUPPORTED", "Claim", "ClaimResult", "ClaimTest",
+           "Comparison", "Measurement", "Scorecard", "build", "evaluate_claim"]
 
 Comparison = ProportionComparison | PairedProportionComparison | RateComparison | MeanComparison
 SUPPORTED = "supported"
 NO_CHANGE = "not distinguishable from no change"
 CONTRADICTED = "contradicted: the change went the other way"
+
+ClaimKind = Literal["proportion", "count", "mean", "percent_change", "level"]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One side (before or after) of a claim, as published: None where the source gives nothing."""
+
+    period: str
+    count: int | None = None
+    denominator: int | None = None
+    percent: float | None = None
+    exposure: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    n: int | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A published claim and what is needed to test it (or to say what is missing): `kind` says
+    which comparison tests it, `assumed` which of its numbers are assumptions, with their
+    plausible ranges for the sensitivity analysis."""
+
+    id: str
+    claim: str
+    metric: str
+    unit: str
+    kind: ClaimKind
+    direction: Literal["increase", "decrease"]
+    source: str
+    before: Measurement | None = None
+    after: Measurement | None = None
+    published_change: float | None = None
+    primary_source_checked: bool = False
+    assumed: tuple[str, ...] = ()
+    denominator_range: tuple[int, int] | None = None
+    equal_periods: bool = False
+    dispersion: float | None = None
+    dispersion_range: tuple[float, float] | None = None
+    same_people: bool = False
+    paired_table: tuple[tuple[int, int], tuple[int, int]] | None = None
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        needs = {"proportion": ("before", "after"), "count": ("before", "after"),
+                 "mean": ("before", "after"), "level": ("after",)}.get(self.kind, ())
+        missing = [side for side in needs if getattr(self, side) is None]
+        if missing:
+            raise ParameterError(f"claim {self.id!r}: a {self.kind} claim needs "
+                                 f"{' and '.join(f'`{side}`' for side in missing)}")
 
 
 @dataclass(frozen=True)
@@ -295,7 +348,7 @@ def _successes(m: Measurement, denominator: int) -> int:
 
 def _test_proportion(claim: Claim, alpha: float, denominator: int | None) -> ClaimTest:
     before, after = claim.before, claim.after
-    assert before is not None and after is not None  # the Claim model guarantees both
+    assert before is not None and after is not None  # Claim guarantees both
     if any(m.count is None and m.percent is None for m in (before, after)):
         return ClaimTest(None, needs=f"the number or percentage of {claim.unit} in each period")
     n1 = denominator if denominator is not None else before.denominator
@@ -445,30 +498,6 @@ def _explain(claim: Claim, test: ClaimTest, p_adjusted: float, family: int, adju
 # ------------------------------------------------------------------------------------------------
 # the scorecard
 # ------------------------------------------------------------------------------------------------
-def _claims_from(items: Sequence[Claim | Mapping[str, object]]) -> list[Claim]:
-    claims = []
-    for index, item in enumerate(items):
-        if isinstance(item, Claim):
-            claims.append(item)
-            continue
-        name = item.get("id", f"#{index}") if isinstance(item, Mapping) else f"#{index}"
-        try:
-            claims.append(Claim.model_validate(item))
-        except ValidationError as error:
-            problems = []
-            for e in error.errors():
-                message = e["msg"].removeprefix("Value error, ").removeprefix(f"claim {name!r}: ")
-                where = ".".join(map(str, e["loc"]))
-                problems.append(f"{where}: {message}" if where else message)
-            raise ParameterError(f"claim {name!r} (claims[{index}]): {'; '.join(problems)}") \
-                from None
-    ids = [c.id for c in claims]
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise ParameterError(f"claim ids must be unique; repeated: {', '.join(repeated)}")
-    return claims
-
-
 def _grid(bounds: Sequence[float], points: int, integer: bool) -> list[float]:
     values = np.linspace(bounds[0], bounds[1], points)
     if integer:
@@ -477,26 +506,43 @@ def _grid(bounds: Sequence[float], points: int, integer: bool) -> list[float]:
 
 
 def build(
-    params_or_claims: ScorecardParams | Sequence[Claim | Mapping[str, object]],
+    claims: Sequence[Claim],
     *,
     alpha: float = 0.05,
     adjust: Literal["holm", "fdr_bh"] = "holm",
+    sensitivity_points: int = 5,
 ) -> Scorecard:
-    """Build the scorecard from a `ScorecardParams` (whose own ``alpha``, ``adjust`` and
-    ``sensitivity_points`` are then used) or from a list of claims (models or plain dicts)."""
-    points = 5
-    if isinstance(params_or_claims, ScorecardParams):
-        claims = list(params_or_claims.claims)
-        alpha, adjust = params_or_claims.alpha, params_or_claims.adjust
-        points = params_or_claims.sensitivity_points
-    else:
-        claims = _claims_from(params_or_claims)
-        if not claims:
-            raise ParameterError("build: no claims given; a scorecard needs at least one claim")
+    """Build the scorecard from `claims`: each tested (`evaluate_claim`), p-values adjusted across
+    the testable ones (``adjust``), a verdict at ``alpha``, and every assumption tried at
+    ``sensitivity_points`` values across its plausible range.
+
+    A parameter file (`slp_eval.params.scorecard.ScorecardParams`) or claims written as dicts
+    go through `slp_eval.report.scorecard.build`, which validates and converts them."""
+    if not isinstance(claims, Sequence):
+        raise ParameterError(f"build: claims must be a list of slp_eval.scorecard.Claim, got "
+                             f"{type(claims).__name__}; build a parameter file's scorecard with "
+                             "slp_eval.report.scorecard.build")
+    claims = list(claims)
+    for index, item in enumerate(claims):
+        if not isinstance(item, Claim):
+            raise ParameterError(f"build: claims[{index}] is a {type(item).__name__}, not a "
+                                 "slp_eval.scorecard.Claim; slp_eval.report.scorecard.build "
+                                 "validates and converts claims given as dicts or parameter models")
+    if not claims:
+        raise ParameterError("build: no claims given; a scorecard needs at least one claim")
+    ids = [c.id for c in claims]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ParameterError(f"claim ids must be unique; repeated: {', '.join(repeated)}")
     if not 0 < alpha < 1:
         raise ParameterError(f"build: alpha = {alpha} must be strictly between 0 and 1")
     if adjust not in ("holm", "fdr_bh"):
         raise ParameterError(f"build: adjust = {adjust!r} is not one of holm, fdr_bh")
+    if isinstance(sensitivity_points, bool) or not isinstance(sensitivity_points, int) \
+            or sensitivity_points < 2:
+        raise ParameterError(f"build: sensitivity_points = {sensitivity_points!r} must be a whole "
+                             "number of at least 2")
+    points = sensitivity_points
 
     tests = [evaluate_claim(c, alpha) for c in claims]
     raw = np.array([t.p_value if t.needs is None else math.nan for t in tests])

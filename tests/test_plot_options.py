@@ -125,7 +125,7 @@ def test_forest_and_spc_options() -> None:
 
 def test_power_and_scorecard_plots_take_labels() -> None:
     from slp_eval.power import its_power
-    from slp_eval.scorecard import build
+    from slp_eval.report.scorecard import build
 
     power = its_power(12, 12, level_change=[0.0, 2.0], errors="ols", n_sim=10, seed=1)
     figure = Figure()

@@ -312,7 +312,7 @@ def test_prepost_windows_are_the_counts_compared() -> None:
 
 def test_scorecard_limitations_count_untestable_and_assumed_claims() -> None:
     from slp_eval.report import scorecard as scorecard_report
-    from slp_eval.scorecard import build
+    from slp_eval.report.scorecard import build
 
     scorecard = build(load_params(ROOT / "params" / "slp_headline_claims.yaml"))
     frame = scorecard.to_frame()

@@ -360,7 +360,7 @@ def test_placebo_and_break_date_frames_match_their_fits() -> None:
 
 
 def test_scorecard_conf_int_retests_each_claim() -> None:
-    from slp_eval.scorecard import build
+    from slp_eval.report.scorecard import build
 
     claims = [
         {"id": "distance", "claim": "Placements nearer home", "metric": "distance", "unit":

@@ -15,7 +15,7 @@ from statsmodels.stats.multitest import multipletests
 from slp_eval.errors import ParameterError
 from slp_eval.params.scorecard import ScorecardParams
 from slp_eval.prepost import compare_proportions, compare_rates
-from slp_eval.scorecard import build
+from slp_eval.report.scorecard import build
 
 CLAIMS_FILE = Path(__file__).parents[1] / "params" / "slp_headline_claims.yaml"
 
@@ -313,3 +313,35 @@ def test_small_change_is_not_supported_at_any_plausible_denominator():
     assert result.smallest_supporting_denominator is None
     assert result.explanation.endswith(" It would not be supported even with 400 people in each "
                                        "period.")
+
+
+def test_statistics_take_plain_claims_and_the_report_layer_converts(params):
+    """`slp_eval.scorecard.build` takes the plain `Claim` dataclasses; the report layer's `build`
+    validates a parameter file (or dicts) and converts, to the same scorecard."""
+    from slp_eval import scorecard as statistics
+    from slp_eval.report.scorecard import claim_values
+
+    claims = [claim_values(c) for c in params.claims]
+    assert all(isinstance(c, statistics.Claim) for c in claims)
+    plain = statistics.build(claims, alpha=params.alpha, adjust=params.adjust,
+                             sensitivity_points=params.sensitivity_points)
+    assert json.dumps(plain.to_dict()) == json.dumps(build(params).to_dict())
+    assumed = next(c for c in claims if c.assumed and c.before is not None)
+    assert isinstance(assumed.assumed, tuple) and isinstance(assumed.before, statistics.Measurement)
+
+
+def test_statistics_build_refuses_what_it_cannot_validate(params):
+    from slp_eval import scorecard as statistics
+
+    with pytest.raises(ParameterError, match=re.escape(
+            "build: claims[0] is a dict, not a slp_eval.scorecard.Claim; "
+            "slp_eval.report.scorecard.build validates and converts claims")):
+        statistics.build([{"id": "x"}])
+    with pytest.raises(ParameterError, match=re.escape(
+            "build: claims must be a list of slp_eval.scorecard.Claim, got ScorecardParams")):
+        statistics.build(params)
+    with pytest.raises(ParameterError, match=re.escape(
+            "claim 'x': a count claim needs `after`")):
+        statistics.Claim(id="x", claim="c", metric="m", unit="u", kind="count",
+                         direction="increase", source="s",
+                         before=statistics.Measurement(period="2017", count=3))

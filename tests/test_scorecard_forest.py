@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from slp_eval.errors import ModelInputError
 from slp_eval.params.scorecard import ScorecardParams
 from slp_eval.plots.forest import forest_plot
-from slp_eval.scorecard import build
+from slp_eval.report.scorecard import build
 
 CLAIMS_FILE = Path(__file__).parents[1] / "params" / "slp_headline_claims.yaml"
 

@@ -21,8 +21,8 @@ from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.stattools import acf
 
 from slp_eval.its.lags import breusch_godfrey
+from slp_eval.its.numbers import p_text
 from slp_eval.its.serialize import plain
-from slp_eval.its.text import p_text
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is drawn, not with the statistics
     from matplotlib.figure import Figure

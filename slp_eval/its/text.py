@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import statsmodels
 
+from slp_eval.its.numbers import number, p_text
+
 if TYPE_CHECKING:
     from slp_eval.its.result import ITSResult
 
@@ -28,20 +30,12 @@ _FAMILY = {
 }
 
 
-def _num(value: float) -> str:
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
 def _ci(row, low: str = "ci_low", high: str = "ci_high") -> str:
-    return f"{_num(row[low])} to {_num(row[high])}"
+    return f"{number(row[low])} to {number(row[high])}"
 
 
 def _ratio_ci(row) -> str:
     return f"{row['ratio_ci_low']:.3f} to {row['ratio_ci_high']:.3f}"
-
-
-def _p(value: float) -> str:
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
 def effect_number(value: float, link: str) -> str:
@@ -49,16 +43,6 @@ def effect_number(value: float, link: str) -> str:
     effects table, summary): whole with thousands separators for counts (log link), otherwise
     to 2 decimals."""
     return f"{value:,.0f}" if link == "log" else f"{value:,.2f}"
-
-
-def number(value: float) -> str:
-    """A number as the summary prints it (3 significant digits, or whole with commas from 1,000)."""
-    return _num(value)
-
-
-def p_text(value: float) -> str:
-    """A p-value as the summary prints it ("p = 0.118", "p < 0.001")."""
-    return _p(value)
 
 
 def unit_name(result: ITSResult) -> str:
@@ -79,16 +63,16 @@ def _describe(result: ITSResult, term: str, what: str, unit: str | None = None) 
     if result.fit.link == "identity":
         verb = "rose" if row["estimate"] >= 0 else "fell"
         if what == "level":
-            return (f"the level {verb} by {_num(abs(row['estimate']))}{_in(unit)} ({level}% CI "
-                    f"{_ci(row)}, {_p(row['p_value'])})")
-        return (f"the trend changed by {_num(row['estimate'])}{_in(unit)} per "
-                f"{_UNIT[result.frequency]} ({level}% CI {_ci(row)}, {_p(row['p_value'])})")
+            return (f"the level {verb} by {number(abs(row['estimate']))}{_in(unit)} ({level}% CI "
+                    f"{_ci(row)}, {p_text(row['p_value'])})")
+        return (f"the trend changed by {number(row['estimate'])}{_in(unit)} per "
+                f"{_UNIT[result.frequency]} ({level}% CI {_ci(row)}, {p_text(row['p_value'])})")
     ratio = "a rate ratio" if result.fit.link == "log" else "an odds ratio"
     if what == "level":
         return (f"the level changed by {ratio} of {row['ratio']:.3f} ({level}% CI "
-                f"{_ratio_ci(row)}, {_p(row['p_value'])})")
+                f"{_ratio_ci(row)}, {p_text(row['p_value'])})")
     return (f"the trend changed by {ratio} of {row['ratio']:.3f} per "
-            f"{_UNIT[result.frequency]} ({level}% CI {_ratio_ci(row)}, {_p(row['p_value'])})")
+            f"{_UNIT[result.frequency]} ({level}% CI {_ratio_ci(row)}, {p_text(row['p_value'])})")
 
 
 def _overall_effect(result: ITSResult, outcome_unit: str | None = None) -> str:
@@ -132,7 +116,7 @@ def summary_text(result: ITSResult, outcome_unit: str | None = None) -> str:
     if result.fit.link == "identity":
         direction = "rose" if pre["estimate"] >= 0 else "fell"
         opening = (f"Before {result.interruptions[0].label}, {spec.outcome_name} {who + ' ' if who else ''}"
-                   f"{direction} by {_num(abs(pre['estimate']))}{_in(outcome_unit)} a {unit}")
+                   f"{direction} by {number(abs(pre['estimate']))}{_in(outcome_unit)} a {unit}")
     else:
         scale = "rate" if result.fit.link == "log" else "odds"
         direction = "rose" if pre["ratio"] >= 1 else "fell"

@@ -1,10 +1,12 @@
 """Parameters of the programme scorecard (`analysis: scorecard`): every published claim, with
 what the source gives, what had to be assumed, and where it was published."""
 
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from slp_eval.errors import ParameterError
 from slp_eval.params.base import AnalysisParams, StrictModel
 
 ClaimKind = Literal["proportion", "count", "mean", "percent_change", "level"]
@@ -139,3 +141,25 @@ class ScorecardParams(AnalysisParams):
         if repeated:
             raise ValueError(f"claim ids must be unique; repeated: {', '.join(repeated)}")
         return self
+
+
+def claims_from(items: Sequence[Claim | Mapping[str, object]]) -> list[Claim]:
+    """Claims given as models or plain dicts, each validated as a parameter file's claim is: a
+    ParameterError names the claim, its place in the list and every rule it breaks."""
+    claims = []
+    for index, item in enumerate(items):
+        if isinstance(item, Claim):
+            claims.append(item)
+            continue
+        name = item.get("id", f"#{index}") if isinstance(item, Mapping) else f"#{index}"
+        try:
+            claims.append(Claim.model_validate(item))
+        except ValidationError as error:
+            problems = []
+            for e in error.errors():
+                message = e["msg"].removeprefix("Value error, ").removeprefix(f"claim {name!r}: ")
+                where = ".".join(map(str, e["loc"]))
+                problems.append(f"{where}: {message}" if where else message)
+            raise ParameterError(f"claim {name!r} (claims[{index}]): {'; '.join(problems)}") \
+                from None
+    return claims

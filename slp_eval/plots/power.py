@@ -19,11 +19,10 @@ def plot_power(result: PowerResult, term: str = "level_change", ax: Any = None, 
     design) or, when one effect size was simulated, against the periods after the interruption
     (one line per pre-period length). Reference lines: the `target` power and the nominal size
     alpha, each named in the legend. `unit` is the effect's unit, for the x axis."""
-    from slp_eval.power import EFFECT_TERMS
-
-    if term not in EFFECT_TERMS:
-        raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, EFFECT_TERMS))}")
     table = result.to_frame()
+    terms = tuple(dict.fromkeys(table["term"]))  # the result's effect terms, in its order
+    if term not in terms:
+        raise ParameterError(f"term={term!r} is not one of {', '.join(map(repr, terms))}")
     table = table[table["term"] == term]
     by_effect = table["effect"].nunique() > 1
     x, line = ("effect", ["n_pre", "n_post"]) if by_effect else ("n_post", ["n_pre", "effect"])

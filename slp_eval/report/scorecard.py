@@ -11,10 +11,15 @@ unit."""
 import html
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
+from slp_eval import scorecard as statistics
+from slp_eval.params.scorecard import Claim as ClaimModel
+from slp_eval.params.scorecard import ScorecardParams, claims_from
 from slp_eval.plots.forest import VERDICT_COLOURS
 from slp_eval.report.tables import format_p, interval
 from slp_eval.scorecard import CONTRADICTED, NO_CHANGE, SUPPORTED, Scorecard
@@ -40,6 +45,37 @@ BADGES = {
 #: turns on an assumed figure, then figures not checked against their primary source, then the
 #: design (two published figures, no counterfactual). `limitations` lists them in the same order.
 CAVEAT_PRIORITY = ("assumption_decides", "unchecked", "design")
+
+
+def claim_values(claim: ClaimModel) -> statistics.Claim:
+    """A parameter file's claim (the pydantic model) as the plain `slp_eval.scorecard.Claim` the
+    statistics take: the same values, lists as tuples."""
+    data = claim.model_dump()
+    sides = {side: None if data[side] is None else statistics.Measurement(**data[side])
+             for side in ("before", "after")}
+    ranges = {name: None if data[name] is None else tuple(data[name])
+              for name in ("denominator_range", "dispersion_range")}
+    table = None if data["paired_table"] is None else tuple(tuple(row) for row in data["paired_table"])
+    return statistics.Claim(**{**data, **sides, **ranges, "assumed": tuple(data["assumed"]),
+                               "paired_table": table})
+
+
+def build(
+    params_or_claims: ScorecardParams | Sequence[ClaimModel | Mapping[str, object]],
+    *,
+    alpha: float = 0.05,
+    adjust: Literal["holm", "fdr_bh"] = "holm",
+) -> Scorecard:
+    """The scorecard of a `ScorecardParams` (whose own ``alpha``, ``adjust`` and
+    ``sensitivity_points`` are then used) or of a list of claims (models or plain dicts, each
+    validated as a parameter file's claim is, `slp_eval.params.scorecard.claims_from`): the claims
+    converted (`claim_values`) and built by `slp_eval.scorecard.build`."""
+    if isinstance(params_or_claims, ScorecardParams):
+        return statistics.build([claim_values(c) for c in params_or_claims.claims],
+                                alpha=params_or_claims.alpha, adjust=params_or_claims.adjust,
+                                sensitivity_points=params_or_claims.sensitivity_points)
+    claims = [claim_values(c) for c in claims_from(params_or_claims)]
+    return statistics.build(claims, alpha=alpha, adjust=adjust)
 
 
 def category(verdict: str) -> str:
@@ -310,7 +346,9 @@ __all__ = [
     "ClaimsBoard",
     "answer",
     "badge",
+    "build",
     "category",
+    "claim_values",
     "claims_board",
     "claims_table",
     "details_table",
