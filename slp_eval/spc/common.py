@@ -126,7 +126,8 @@ def rebase_groups(axis: TimeAxis, rebase: Sequence[Any] | None, where: str) -> n
         if stamp <= stamps.iloc[0] or stamp > stamps.iloc[-1]:
             raise ModelInputError(
                 f"{where}: rebase date {when} is outside the series ({stamps.iloc[0]:%Y-%m} to "
-                f"{stamps.iloc[-1]:%Y-%m}); a rebase must fall after the first point and at or before the last"
+                f"{stamps.iloc[-1]:%Y-%m}); a rebase must fall after the first point and at or "
+                "before the last"
             )
         starts.append(int(np.searchsorted(stamps.to_numpy(), stamp.to_datetime64(), side="left")))
     group = np.zeros(len(stamps), int)

@@ -28,7 +28,9 @@ that no adjustment is made when phi <= 1 are those of NHS-R's FunnelPlotR 0.6 (`
 option is Spiegelhalter's own (FunnelPlotR draws the additive limits only). Where FunnelPlotR
 makes an arcsine limit monotone by looking at the next denominator of its plotting grid, this
 module cuts it where the transformed limit leaves [0, pi/2], which is the same limit without a
-grid. Hand-written because no Python library implements these funnels.
+grid. FunnelPlotR leaves the CQC method's adjusted limits on the square-root scale
+(1 -/+ z sqrt(s^2 + tau^2)); here they are squared back to the ratio scale, as the transform
+requires (the z-scores, phi and tau^2 are FunnelPlotR's exactly). Hand-written because no Python library implements these funnels.
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ class FunnelResult(DisplayResult):
             f"{int(counts.get('below 95%', 0))} below the 95% limits."
         )
         for _, row in self.frame[self.frame["highlight"]].iterrows():
-            text += f"\n{row['unit']}: {row['value']:.4g}, {row['position']} limits (z = {row['z_adjusted']:.2f})."
+            text += (f"\n{row['unit']}: {row['value']:.4g}, {row['position']} limits "
+                     f"(z = {row['z_adjusted']:.2f}).")
         return text
 
     def limits(self, denominators: Sequence[float] | np.ndarray) -> pd.DataFrame:
