@@ -165,6 +165,23 @@ class ControlChartResult(DisplayResult):
             "upper": float(row["ucl"]),
         }
 
+    def limits_at(self, denominators: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lcl, ucl) of every point at other denominators (one per point, e.g. rounded ones for
+        a released figure), with the chart's own centre lines and Laney factors; NaN where a
+        denominator is NaN. A c chart's limits do not depend on a denominator."""
+        frame = self.frame
+        cl = frame["cl"].to_numpy(float) / self.multiply
+        sigma_z = np.array([self.sigma_z[g] for g in frame["rebase_group"]])
+        n = np.asarray(denominators, dtype=float)
+        if self.chart == "c":
+            sd = np.sqrt(cl)
+        elif self.chart in ("p", "pprime"):
+            sd = np.sqrt(cl * (1 - cl) / n) * sigma_z
+        else:
+            sd = np.sqrt(cl / n) * sigma_z
+        lower, upper = _limits(self.chart, cl, sd, 3.0)
+        return lower * self.multiply, upper * self.multiply
+
     @property
     def variation(self) -> str | None:
         """The MDC variation icon of the last point charted (see `SPCResult.variation`)."""

@@ -30,7 +30,8 @@ makes an arcsine limit monotone by looking at the next denominator of its plotti
 module cuts it where the transformed limit leaves [0, pi/2], which is the same limit without a
 grid. FunnelPlotR leaves the CQC method's adjusted limits on the square-root scale
 (1 -/+ z sqrt(s^2 + tau^2)); here they are squared back to the ratio scale, as the transform
-requires (the z-scores, phi and tau^2 are FunnelPlotR's exactly). Hand-written because no Python library implements these funnels.
+requires (the z-scores, phi and tau^2 are FunnelPlotR's exactly). Hand-written because no
+Python library implements these funnels.
 """
 
 from __future__ import annotations
