@@ -1,7 +1,7 @@
 """Parameters of a Making Data Count SPC report (`analysis: spc`): XmR, run, p, p', u, u' and c
 charts, one per panel, a board summary over the panels, and a funnel plot across providers."""
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -118,6 +118,36 @@ class SPCParams(AnalysisParams):
         default_factory=list, description="The publisher's caveats about the data, listed as limitations."
     )
 
+    #: What `slp-eval new-params spc` prints for the fields a user must fill in: a working example
+    #: on the synthetic data, valid as printed into params/ (as README's `> params/my_question.yaml`).
+    TEMPLATE_EXAMPLES: ClassVar[dict[str, Any]] = {
+        "title": "Share of the Complex Care Programme cohort placed in south London",
+        "data.path": "../data/synthetic/monthly_series.csv",
+        "data.dataset": "monthly_series",
+        "filters": {"measure": "ccp_in_south_london"},
+        "panels": [{"label": "South London Partnership", "filters": {"unit": "SLP"}}],
+        "value": "percent",
+        "improvement_direction": "increase",
+    }
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_columns(cls, data: Any) -> Any:
+        """A p, u or c chart with no `numerator` (`denominator`) reads the monthly_series columns of
+        those names, so they are checked against the data file's header like any other."""
+        if not isinstance(data, dict):
+            return data
+        top = data["chart"] if isinstance(data.get("chart"), str) else "xmr"
+        panels = data.get("panels") if isinstance(data.get("panels"), list) else []
+        charts = {top, *(p["chart"] if isinstance(p.get("chart"), str) else top
+                         for p in panels if isinstance(p, dict))}
+        out = dict(data)
+        if charts & {*RATIO_CHARTS, "c"} and out.get("numerator") is None:
+            out["numerator"] = "numerator"
+        if charts & set(RATIO_CHARTS) and out.get("denominator") is None:
+            out["denominator"] = "denominator"
+        return out
+
     @model_validator(mode="after")
     def _consistent(self) -> "SPCParams":
         problems = []
@@ -125,11 +155,6 @@ class SPCParams(AnalysisParams):
             problems.append("panels: give at least one panel (or a funnel)")
         if self.rebase_labels and len(self.rebase_labels) != len(self.rebase):
             problems.append("rebase_labels: give one label per rebase month")
-        needs_counts = any((p.chart or self.chart) in (*RATIO_CHARTS, "c") for p in self.panels)
-        if needs_counts and self.numerator is None:
-            self.numerator = "numerator"
-        if any((p.chart or self.chart) in RATIO_CHARTS for p in self.panels) and self.denominator is None:
-            self.denominator = "denominator"
         for i, panel in enumerate(self.panels):
             where = f"panels[{i}] ({panel.label})"
             chart = panel.chart or self.chart
