@@ -243,6 +243,8 @@ def released(
             )
         elif _is_count_value(series[panel.label], panel, params):
             frame["y"] = controlled_counts(frame["y"].to_numpy(float), rule)
+            if isinstance(result, RunChartResult):  # a median of counts is one of them (or halfway)
+                frame["cl"] = controlled_counts(np.round(frame["cl"].to_numpy(float)), rule)
         out[panel.label] = replace(result, frame=frame)
     return out
 
