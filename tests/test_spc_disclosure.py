@@ -96,7 +96,7 @@ def test_no_small_count_in_results_json(small_run: Path) -> None:
         for point in panel["points"]:
             for key in ("y", "numerator", "denominator"):
                 value = point.get(key)
-                assert value is None or value == 0 or value % 5 == 0 and value >= 10, (label, key, value)
+                assert value is None or value == 0 or (value % 5 == 0 and value >= 10), (label, key, value)
     for row in results["spc_board_summary"]:
         assert row["last_value"] is None or row["last_value"] == 0, row
     # the report's tables (counts, board summary, last points) hold no count of 1-7 either: the
