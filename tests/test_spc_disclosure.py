@@ -24,10 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SERIES = ROOT / "tests" / "data" / "governance" / "small_counts.csv"
 OAPS = sorted((ROOT / "tests" / "data" / "nhs_oaps").glob("oaps-open-data-*.csv"))
 SMALL = {
-    "analysis": "spc", "title": "Croydon small counts", "data": {"path": str(SERIES), "dataset": "monthly_series"},
+    "analysis": "spc", "title": "Croydon small counts",
+    "data": {"path": str(SERIES), "dataset": "monthly_series"},
     "filters": {"unit": "Croydon"}, "improvement_direction": "decrease",
     "panels": [
-        {"label": "placements (XmR)", "filters": {"measure": "croydon_placements"}, "value": "croydon_placements"},
+        {"label": "placements (XmR)", "filters": {"measure": "croydon_placements"},
+         "value": "croydon_placements"},
         {"label": "placements (c)", "filters": {"measure": "croydon_placements"}, "chart": "c"},
         {"label": "placements (run)", "filters": {"measure": "croydon_placements"}, "chart": "run",
          "value": "croydon_placements"},
