@@ -59,6 +59,7 @@ class SPCFunnel(StrictModel):
     multiply: float = Field(100.0, gt=0, description="Scale of the value (100: percent; 1000: per 1,000).")
     highlight: list[str] = Field(default_factory=list, description="Units named on the plot (e.g. RV5).")
     value_label: str | None = Field(None, description="Axis label of the value.")
+    denominator_label: str | None = Field(None, description="Axis label of the denominator.")
 
 
 class SPCParams(AnalysisParams):

@@ -100,7 +100,8 @@ def plot_spc(
     colors: Colors = None,
 ) -> Figure:
     """One MDC chart: grey line, points coloured by `point_type`, centre line, limits (stepped
-    where they move with the denominator), target, rebases, and an x on the axis at each gap.
+    where they move with the denominator), target, rebases; on the axis a grey x at each month hidden by
+    disclosure control (a `suppressed` column) and a hollow orange circle at each month with no value.
     A run chart draws its median (orange when Anhoej's rules signal) and no limits.
 
     ``ylabel`` (or its older name ``label``) and ``xlabel`` label the axes; ``colors`` replaces
@@ -130,12 +131,26 @@ def plot_spc(
             zorder=3,
             label=kind.replace("_", " ").replace("special cause ", "special cause: "),
         )
-    if (~drawn).any():
+    hidden = out["suppressed"].to_numpy(bool) if "suppressed" in out else np.zeros(len(y), bool)
+    if hidden.any():
         ax.scatter(
-            x[~drawn],
-            np.full(int((~drawn).sum()), 0.02),
+            x[hidden],
+            np.full(int(hidden.sum()), 0.02),
             marker="x",
-            color=palette["special_cause_concern"],
+            color=palette["limits"],
+            s=16,
+            transform=ax.get_xaxis_transform(),
+            label="suppressed (disclosure control)",
+            zorder=3,
+        )
+    gap = ~drawn & ~hidden
+    if gap.any():
+        ax.scatter(
+            x[gap],
+            np.full(int(gap.sum()), 0.02),
+            marker="o",
+            facecolors="none",
+            edgecolors=palette["special_cause_concern"],
             s=16,
             transform=ax.get_xaxis_transform(),
             label="no value (gap)",
@@ -248,6 +263,11 @@ def plot_spc_panels(
     return figure
 
 
+def _short(text: str, width: int) -> str:
+    """`text` cut to `width` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def plot_board_summary(
     summary: BoardSummary, ax: Any = None, *, title: str | None = None, colors: Colors = None
 ) -> Figure:
@@ -267,9 +287,9 @@ def plot_board_summary(
     ax.axis("off")
     heads = [
         (0.0, "measure"),
-        (0.30, "chart"),
-        (0.41, "last"),
-        (0.50, "value"),
+        (0.33, "chart"),
+        (0.43, "last"),
+        (0.51, "value"),
         (0.58, "variation"),
         (0.80, "assurance"),
     ]
@@ -278,10 +298,10 @@ def plot_board_summary(
     for i, row in frame.iterrows():
         value = row["last_value"]
         cells = [
-            (0.0, str(row["measure"])[:34]),
-            (0.30, str(row["chart"])),
-            (0.41, str(row["last_period"])),
-            (0.50, "*" if not np.isfinite(value) else f"{value:.3g}"),
+            (0.0, _short(str(row["measure"]), 30)),
+            (0.33, str(row["chart"])),
+            (0.43, str(row["last_period"])),
+            (0.51, "*" if not np.isfinite(value) else f"{value:.3g}"),
         ]
         for xpos, text in cells:
             ax.text(xpos, i, text, fontsize=9, va="center")

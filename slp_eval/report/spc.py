@@ -228,7 +228,7 @@ def released(
             if result.chart in ("p", "pprime"):
                 frame["denominator"] = controlled_counts(n, rule)
                 frame["lcl"], frame["ucl"] = result.limits_at(frame["denominator"].to_numpy(float))
-            out[panel.label] = replace(result, frame=frame)
+            out[panel.label] = replace(result, frame=_mark_hidden(frame, result))
             continue
         value = panel.value
         times = frame["x"].astype(str)
@@ -245,8 +245,32 @@ def released(
             frame["y"] = controlled_counts(frame["y"].to_numpy(float), rule)
             if isinstance(result, RunChartResult):  # a median of counts is one of them (or halfway)
                 frame["cl"] = controlled_counts(np.round(frame["cl"].to_numpy(float)), rule)
-        out[panel.label] = replace(result, frame=frame)
+        out[panel.label] = replace(result, frame=_mark_hidden(frame, result))
     return out
+
+
+def _mark_hidden(frame: pd.DataFrame, exact: Chart) -> pd.DataFrame:
+    """`suppressed`: True where disclosure control hid a value the data have (the figure marks
+    it apart from a month with no value)."""
+    frame["suppressed"] = frame["y"].isna().to_numpy() & exact.to_frame()["y"].notna().to_numpy()
+    return frame
+
+
+def hidden_note(shown: dict[str, Chart], params: SPCParams) -> str | None:
+    """How many months disclosure control hid in each panel's figure, or None when none."""
+    parts = [
+        f"{int(r.to_frame()['suppressed'].sum())} of {len(r.to_frame())} months at {label}"
+        for label, r in shown.items()
+        if "suppressed" in r.to_frame() and r.to_frame()["suppressed"].any()
+    ]
+    if not parts:
+        return None
+    rule = params.disclosure
+    return (
+        f"Disclosure control hid {_and(parts)} in the charts (a count of {rule.suppress_min} to "
+        f"{rule.suppress_max}, or a share of one, or with one on the other side); those months are marked "
+        "on the axis, and the centre lines, limits and rules still use every month's exact value."
+    )
 
 
 def _ratio(count: float, exposure: float, rule: DisclosureRule) -> float:
@@ -356,6 +380,26 @@ def counts_table(series: dict[str, pd.DataFrame], params: SPCParams, months: int
 def figure(results: dict[str, Chart], params: SPCParams) -> Figure:
     """The MDC charts of every panel, stacked (draw the `released` copies)."""
     return plot_spc_panels(results, label=params.value_label)
+
+
+def panels_table(params: SPCParams) -> pd.DataFrame:
+    """The panels of the parameter file, one row each: label, rows selected, chart, columns,
+    direction and target (the appendix; the parameter table names them only by count)."""
+    return pd.DataFrame(
+        [
+            {
+                "panel": s.label,
+                "rows": "; ".join(f"{k} = {v}" for k, v in s.filters.items()),
+                "chart": s.chart,
+                "columns": s.value or " / ".join(c for c in (s.numerator, s.denominator) if c),
+                "improvement direction": s.improvement_direction,
+                "target": ""
+                if s.target is None
+                else f"{s.target:g}" + (f" ({s.target_label})" if s.target_label else ""),
+            }
+            for s in settings(params)
+        ]
+    )
 
 
 def data_note(params: SPCParams) -> str:
@@ -536,7 +580,7 @@ def funnel_figure(result: FunnelResult, params: SPCParams) -> Figure:
     """The funnel plot of the released funnel."""
     f = params.funnel
     assert f is not None
-    return plot_funnel(result, title=f.title, label=f.value_label)
+    return plot_funnel(result, title=f.title, label=f.value_label, xlabel=f.denominator_label)
 
 
 def funnel_text(result: FunnelResult, funnel_params: SPCFunnel, params: SPCParams) -> str:
@@ -661,16 +705,20 @@ def methods_text(params: SPCParams) -> str:
 
 #: Which limitation the answer box names as the main caveat, most important first: a chart's own
 #: warning (e.g. too few points for the rules, a gap), limits from fewer points than MDC guidance
-#: trusts, the data's own caveats from the parameter file, then chart assumptions (a share's
+#: trusts, the data's own caveats from the parameter file, months hidden by disclosure control,
+#: then chart assumptions (a share's
 #: varying denominator on an XmR chart; limits beyond what a percentage can be; independent,
 #: non-seasonal months).
-CAVEAT_PRIORITY = ("chart", "short", "source", "share", "range", "independence")
+CAVEAT_PRIORITY = ("chart", "short", "source", "disclosure", "share", "range", "independence")
 #: The values a percent or a share can take: process limits beyond them are said in words.
 POSSIBLE_RANGE = {"percent": (0.0, 100.0), "share": (0.0, 1.0)}
 
 
 def _ranked_limitations(params: SPCParams, results: dict[str, Chart]) -> list[tuple[str, str]]:
     items = [("source", note) for note in params.source_notes]
+    hidden = hidden_note(results, params)
+    if hidden:
+        items.append(("disclosure", hidden))
     for label, result in results.items():
         items += [("chart", f"{label}: {message}.") for message in result.messages]
     shortest = min(int(r.to_frame()["rebase_group"].value_counts().min()) for r in results.values())
@@ -880,10 +928,12 @@ __all__ = [
     "funnel_figure",
     "funnel_table",
     "funnel_text",
+    "hidden_note",
     "limitations",
     "main_caveat",
     "methods_text",
     "panel_series",
+    "panels_table",
     "released",
     "released_funnel",
     "results_block",

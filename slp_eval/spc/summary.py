@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 
 from slp_eval.errors import ParameterError
-from slp_eval.spc.common import ASSURANCE_WORDS, VARIATION_WORDS, period_label
+from slp_eval.spc.common import VARIATION_WORDS, period_label
 from slp_eval.tidy import DisplayResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["CHART_LABELS", "BoardSummary", "Chart", "board_summary"]
+__all__ = ["ASSURANCE_VERBS", "CHART_LABELS", "BoardSummary", "Chart", "board_summary"]
 
 #: How the summary names each chart type.
 CHART_LABELS = {
@@ -35,6 +35,12 @@ CHART_LABELS = {
     "u": "u",
     "uprime": "u′ (Laney)",
     "c": "c",
+}
+#: The assurance icons as the summary counts them ("2 will meet it every month").
+ASSURANCE_VERBS = {
+    "consistent_pass": "will meet it every month",
+    "consistent_fail": "will miss it every month",
+    "inconsistent": "will meet or miss it by chance",
 }
 COLUMNS = [
     "measure",
@@ -94,15 +100,9 @@ class BoardSummary(DisplayResult):
         text = f"{len(self.frame)} measures: " + "; ".join(parts) + "."
         assured = self.frame["assurance"].dropna()
         if len(assured):
-            text += (
-                " Of the "
-                + f"{len(assured)} with a target: "
-                + "; ".join(
-                    f"{count} {ASSURANCE_WORDS[str(icon)].split(':')[1].strip()}"
-                    for icon, count in assured.value_counts().items()
-                )
-                + "."
-            )
+            counts = assured.value_counts().items()
+            text += f" Of the {len(assured)} with a target: " + "; ".join(
+                f"{count} {ASSURANCE_VERBS[str(icon)]}" for icon, count in counts) + "."
         return text
 
     def plot(self, ax: Any = None, *, title: str | None = None) -> Figure:
