@@ -350,7 +350,7 @@ def summary_text(results: dict[str, Chart], params: SPCParams) -> str:
             else f" ({'control' if chart in CHART_NAMES else 'process'} limits "
             f"{_value(last['lower'], params, chart)} to {_value(last['upper'], params, chart)})"
         )
-        centre = "median" if chart == "run" else "mean" if chart == "xmr" else "centre line"
+        centre = _centre_word(chart)
         sentence = (
             f"**{label}.** In {last['when']:%B %Y} {what} was {_value(last['value'], params, chart)} "
             f"against a {centre} of {_value(last['centre'], params, chart)}{limits}: "
@@ -846,7 +846,7 @@ def answer(results: dict[str, Chart], params: SPCParams) -> dict[str, str]:
     def describe(label: str, last: dict[str, Any]) -> str:
         chart = charts[label]
         text = (
-            f"{label}: {_value(last['value'], params, chart)} ({'median' if chart == 'run' else 'mean'} "
+            f"{label}: {_value(last['value'], params, chart)} ({_centre_word(chart)} "
             f"{_value(last['centre'], params, chart)}"
         )
         if not np.isnan(last["lower"]):
@@ -863,6 +863,11 @@ def answer(results: dict[str, Chart], params: SPCParams) -> dict[str, str]:
         "effect": f"Last value: {effect}.",
         "caveat": main_caveat(params, results),
     }
+
+
+def _centre_word(chart: str) -> str:
+    """What a chart's centre line is: the median (run chart), the mean (XmR) or the centre line."""
+    return "median" if chart == "run" else "mean" if chart == "xmr" else "centre line"
 
 
 def _capital(text: str) -> str:
