@@ -149,3 +149,18 @@ def test_bad_input_is_named() -> None:
         )
     with pytest.raises(ModelInputError, match="at least 3"):
         funnel(TESTDATA.head(2), numerator="numerator", denominator="denominator", unit="group", kind="ratio")
+
+
+def test_funnel_result_shows_itself_in_a_notebook() -> None:
+    data = pd.read_csv(DATA / "eip_providers_2018_10_to_2019_09.csv")
+    result = funnel(
+        data, numerator="numerator", denominator="denominator", unit="unit", highlight=["RV5"], multiply=100
+    )
+    html = result._repr_html_()
+    assert "<table" in html and "FunnelResult: proportion funnel of 58 units, adjusted (additive)" in html
+    text = result.summary()
+    assert (
+        text.startswith("58 units; overdispersion ratio phi = 8.74")
+        and "\nRV5: 74.22, within 95% limits" in text
+    )
+    assert result.summary_frame().columns.tolist()[:4] == ["unit", "numerator", "denominator", "value"]
