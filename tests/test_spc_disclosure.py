@@ -74,7 +74,8 @@ def figure_numbers(notebook: Path) -> dict[str, list[str]]:
             kind = line.strip().split(":")[0]
             lines += kind == "line"
         elif line.strip().startswith("y ") and (
-            (kind.startswith("points '") and "gap" not in kind) or (kind == "line" and lines == 1)
+            (kind.startswith("points '") and "gap" not in kind and "suppressed" not in kind)
+            or (kind == "line" and lines == 1)
         ):
             panels[current] += line.split()[1:]
     return panels
@@ -89,6 +90,7 @@ def test_no_small_count_in_figure_data(small_run: Path) -> None:
         assert all(v == 0 for v in numbers), (label, numbers)
         assert len(values) >= 48, label  # the months are there, drawn as gaps (nan)
     html = (small_run / "report.html").read_text(encoding="utf-8")
+    assert "points 'suppressed (disclosure control)'" in html  # marked on the axis, without a value
     assert "Data behind this figure" in html and "no value (gap)" not in html.split("Data behind")[0][:0]
 
 
