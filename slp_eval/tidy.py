@@ -25,7 +25,7 @@ from scipy import stats
 
 from slp_eval.errors import ParameterError
 
-__all__ = ["TidyResult", "check_alpha", "wald_interval"]
+__all__ = ["DisplayResult", "TidyResult", "check_alpha", "wald_interval"]
 
 #: Rows shown by `__repr__` / `_repr_html_` before the table is cut (the full table is
 #: `summary_frame()`).
@@ -65,41 +65,16 @@ def wald_interval(estimate: np.ndarray, std_err: np.ndarray, df: np.ndarray | No
     return estimate - q * std_err, estimate + q * std_err
 
 
-class TidyResult:
-    """Mixin: `params`, `conf_int`, `__repr__` and `_repr_html_` from `summary_frame()`."""
-
-    #: The summary_frame column that names each row (the index of `params` and `conf_int`).
-    _term_column = "term"
+class DisplayResult:
+    """Mixin: `__repr__` and `_repr_html_` (a compact escaped table and the summary sentences)
+    from `summary_frame()` and `summary()`; for results whose rows are not estimates with
+    intervals (SPC charts). `TidyResult` adds `params` and `conf_int`."""
 
     def summary_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass defines it
         raise NotImplementedError
 
     def summary(self) -> str:  # pragma: no cover - every subclass defines it
         raise NotImplementedError
-
-    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
-        """summary_frame-shaped rows with ci_low / ci_high at `alpha` (each class says how)."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
-
-    @property
-    def params(self) -> pd.Series:
-        """The estimates, indexed by term (as statsmodels' `results.params`)."""
-        frame = self.summary_frame()
-        return pd.Series(frame["estimate"].to_numpy(dtype=float),
-                         index=pd.Index(frame[self._term_column], name=self._term_column),
-                         name="estimate")
-
-    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
-        """Confidence intervals as a frame of `lower` and `upper` indexed by term (statsmodels'
-        `results.conf_int()`): the result's own (1 - alpha) intervals when `alpha` is None,
-        else (1 - alpha) intervals computed by the same method (the same small-sample df)."""
-        if alpha is None:
-            frame = self.summary_frame()
-        else:
-            frame = self._conf_int_at(check_alpha(alpha, f"{type(self).__name__}.conf_int"))
-        return pd.DataFrame({"lower": frame["ci_low"].to_numpy(dtype=float),
-                             "upper": frame["ci_high"].to_numpy(dtype=float)},
-                            index=pd.Index(frame[self._term_column], name=self._term_column))
 
     def _header(self) -> str:
         """The first line of the display: the class name (results add what was fitted)."""
@@ -134,3 +109,34 @@ class TidyResult:
                             for line in self.summary().splitlines() if line.strip())
         return (f"<div><p><strong>{html.escape(self._header())}</strong></p>{table}{more}"
                 f"{sentences}</div>")
+
+
+class TidyResult(DisplayResult):
+    """Mixin: `params`, `conf_int`, `__repr__` and `_repr_html_` from `summary_frame()`."""
+
+    #: The summary_frame column that names each row (the index of `params` and `conf_int`).
+    _term_column = "term"
+
+    def _conf_int_at(self, alpha: float) -> pd.DataFrame:
+        """summary_frame-shaped rows with ci_low / ci_high at `alpha` (each class says how)."""
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+    @property
+    def params(self) -> pd.Series:
+        """The estimates, indexed by term (as statsmodels' `results.params`)."""
+        frame = self.summary_frame()
+        return pd.Series(frame["estimate"].to_numpy(dtype=float),
+                         index=pd.Index(frame[self._term_column], name=self._term_column),
+                         name="estimate")
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Confidence intervals as a frame of `lower` and `upper` indexed by term (statsmodels'
+        `results.conf_int()`): the result's own (1 - alpha) intervals when `alpha` is None,
+        else (1 - alpha) intervals computed by the same method (the same small-sample df)."""
+        if alpha is None:
+            frame = self.summary_frame()
+        else:
+            frame = self._conf_int_at(check_alpha(alpha, f"{type(self).__name__}.conf_int"))
+        return pd.DataFrame({"lower": frame["ci_low"].to_numpy(dtype=float),
+                             "upper": frame["ci_high"].to_numpy(dtype=float)},
+                            index=pd.Index(frame[self._term_column], name=self._term_column))

@@ -25,7 +25,10 @@ def test_doc_modules_are_listed() -> None:
 @pytest.mark.parametrize("name", [*_doc_modules(), "slp_eval.its.result",
                                   "slp_eval.its.sensitivity", "slp_eval.tidy",
                                   "slp_eval.plots.its", "slp_eval.plots.forest",
-                                  "slp_eval.plots.spc", "slp_eval.plots.style"])
+                                  "slp_eval.plots.spc", "slp_eval.plots.style", "slp_eval.plots.funnel",
+                                  "slp_eval.spc.xmr", "slp_eval.spc.attribute", "slp_eval.spc.run_chart",
+                                  "slp_eval.spc.runs", "slp_eval.spc.funnel", "slp_eval.spc.summary",
+                                  "slp_eval.spc.common"])
 def test_module_declares_all_and_every_name_exists(name: str) -> None:
     module = importlib.import_module(name)
     exported = getattr(module, "__all__", None)

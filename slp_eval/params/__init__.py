@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from slp_eval.errors import ParameterError
 from slp_eval.params.base import AnalysisParams, DataSource
-from slp_eval.params.columns import column_problems
+from slp_eval.params.columns import column_problems, column_references
 from slp_eval.params.strict_yaml import read_yaml
 
 #: Analysis kind -> (model "module:Class", notebook file in notebooks/).
@@ -260,6 +260,8 @@ def _identifier_problems(params: BaseModel) -> list[str]:
     named += [(f"covariates[{i}]", c) for i, c in enumerate(getattr(params, "covariates", None) or [])]
     by = getattr(params, "by", None)
     named += [("by", by)] if isinstance(by, str) else [(f"by[{i}]", c) for i, c in enumerate(by or [])]
+    named += [(where, column) for where, column in column_references(params)
+              if where.startswith(("panels[", "funnel."))]  # SPC panels and funnel: filters and columns
     return [
         f"{where}: field {column!r} of dataset {source.dataset!r} identifies a person (data dictionary: "
         "identifies_person: true); it cannot be a grouping, coverage, time or filter column"

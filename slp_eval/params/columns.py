@@ -6,6 +6,7 @@ never the rows, so no value of the file (identifying or not) can reach a message
 """
 
 import difflib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ from pydantic import BaseModel
 COLUMN_PARAMETERS: tuple[str, ...] = (
     "outcome", "value", "time", "group", "offset", "trials", "date_column", "coverage_column",
     "time_parts.year", "time_parts.month", "covariates[]", "counts[]", "filters{}", "panels[].filters{}",
-    "by", "by[]",
+    "by", "by[]", "numerator", "denominator", "panels[].value", "panels[].numerator", "panels[].denominator",
+    "funnel.unit", "funnel.numerator", "funnel.denominator", "funnel.filters{}",
 )
 #: Parameters that may name a column the package derives (`slp_eval.series.DERIVED`) or, with a
 #: `filters.measure`, the measure itself (its `value` column).
-DERIVABLE: tuple[str, ...] = ("outcome", "value")
+DERIVABLE: tuple[str, ...] = ("outcome", "value", "panels[].value")
 RULE = "rule: every column a parameter names must be in the data file's header"
 
 
@@ -67,14 +69,17 @@ def column_problems(params: BaseModel, path: Path, header: list[str]) -> list[st
     from slp_eval.series import DERIVED  # loads pandas: only when a file is checked
 
     derived = [name for name, (top, bottom, _) in DERIVED.items() if top in header and bottom in header]
-    measure = (getattr(params, "filters", None) or {}).get("measure")
+    measures = {(getattr(params, "filters", None) or {}).get("measure")}
+    measures |= {panel.filters.get("measure") for panel in getattr(params, "panels", None) or []
+                 if isinstance(getattr(panel, "filters", None), dict)}
     available = [*header, *(d for d in derived if d not in header)]
     listing = f"columns: {', '.join(header)}" + (f"; derived: {', '.join(derived)}" if derived else "")
     problems = []
     for where, column in column_references(params):
         if column in header:
             continue
-        if where in DERIVABLE and (column in derived or (column == measure and "value" in header)):
+        pattern = re.sub(r"\[\d+\]", "[]", where)
+        if pattern in DERIVABLE and (column in derived or (column in measures and "value" in header)):
             continue
         close = difflib.get_close_matches(column, available, n=1, cutoff=0.6)
         if not close:

@@ -45,7 +45,33 @@ def _default(info: FieldInfo) -> Any:
     return PydanticUndefined
 
 
-def _lines(model: type[BaseModel], indent: str, kind: str | None) -> list[str]:
+def _list_of_models(annotation: Any) -> type[BaseModel] | None:
+    """The model of a `list[Model]` field, else None."""
+    if typing.get_origin(annotation) in (list, tuple):
+        return _nested_model(typing.get_args(annotation)[0])
+    return None
+
+
+def _keys(model: type[BaseModel]) -> str:
+    """The keys of a model with their types and defaults, for a one-line comment."""
+    parts = []
+    for name, info in model.model_fields.items():
+        default = _default(info)
+        shown = "required" if default is PydanticUndefined else f"default {json.dumps(default, default=str)}"
+        parts.append(f"{name} ({_type_name(info.annotation)}; {shown})")
+    return "; ".join(parts)
+
+
+def _item_lines(model: type[BaseModel], indent: str) -> list[str]:
+    """One item of a list of models, as a YAML block sequence entry ("- " before its first key)."""
+    lines = _lines(model, indent + "  ", None, {}, "")
+    first = next(i for i, line in enumerate(lines) if not line.lstrip().startswith("#"))
+    lines[first] = f"{indent}- {lines[first][len(indent) + 2:]}"
+    return lines
+
+
+def _lines(model: type[BaseModel], indent: str, kind: str | None, examples: dict[str, Any],
+           prefix: str = "") -> list[str]:
     lines: list[str] = []
     for name, info in model.model_fields.items():
         default = _default(info)
@@ -56,11 +82,28 @@ def _lines(model: type[BaseModel], indent: str, kind: str | None) -> list[str]:
             f"{'; required' if required else ''})"
         )
         nested = _nested_model(info.annotation)
+        items = _list_of_models(info.annotation)
+        path = f"{prefix}{name}"
         if name == "analysis" and kind is not None:
             lines.append(f"{indent}analysis: {kind}")
+        elif path in examples:
+            value = examples[path]
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                if items is not None:
+                    lines.append(f"{indent}# Each item: {_keys(items)}.")
+                lines.append(f"{indent}{name}:  # FILL IN (an example)")
+                lines.extend(f"{indent}  - {json.dumps(item)}" for item in value)
+            else:
+                lines.append(f"{indent}{name}: {json.dumps(value)}  # FILL IN (an example)")
+        elif items is not None and required:
+            lines.append(f"{indent}{name}:")
+            lines.extend(_item_lines(items, indent + "  "))
         elif nested is not None and (required or isinstance(default, BaseModel)):
             lines.append(f"{indent}{name}:")
-            lines.extend(_lines(nested, indent + "  ", None))
+            lines.extend(_lines(nested, indent + "  ", None, examples, f"{path}."))
+        elif nested is not None and default is None:
+            lines.append(f"{indent}# Give a mapping to use it: {_keys(nested)}.")
+            lines.append(f"{indent}{name}: null")
         elif required:
             lines.append(f"{indent}{name}:  # FILL IN")
         else:
@@ -70,11 +113,17 @@ def _lines(model: type[BaseModel], indent: str, kind: str | None) -> list[str]:
 
 
 def template_for(kind: str) -> str:
-    """A parameter-file template for `kind`, every field commented with its type and default."""
+    """A parameter-file template for `kind`, every field commented with its type and default.
+
+    A required list of models (e.g. `panels`) is printed as a YAML list with one item. A kind's
+    model may give `TEMPLATE_EXAMPLES` (field path -> value, e.g. "data.path"): those fields are
+    printed with the example and a FILL IN comment, so the template validates as printed (saved
+    where README suggests, in params/)."""
     model = model_for(kind)
     head = [
         f"# slp-eval parameter file: analysis kind {kind!r}.",
         "# Fill in the fields marked FILL IN; relative paths resolve against this file's folder.",
         "# Check it with: slp-eval run THIS_FILE (problems are listed before anything runs).",
     ]
-    return "\n".join([*head, *_lines(model, "", kind)]) + "\n"
+    examples = dict(getattr(model, "TEMPLATE_EXAMPLES", {}))
+    return "\n".join([*head, *_lines(model, "", kind, examples)]) + "\n"

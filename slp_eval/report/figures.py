@@ -176,7 +176,8 @@ def figure_data(fig: Figure) -> str:
     for number, ax in enumerate(fig.axes, start=1):
         if not ax.get_visible() or not ax.has_data():
             continue
-        out.append(f"panel {number}: {ax.get_title() or '(untitled)'} | x: {ax.get_xlabel() or '-'}"
+        title = ax.get_title() or ax.get_title(loc="left") or ax.get_title(loc="right")
+        out.append(f"panel {number}: {title or '(untitled)'} | x: {ax.get_xlabel() or '-'}"
                    f" | y: {ax.get_ylabel() or '-'}")
         out += _axes_data(ax)
     return "\n".join(out)
