@@ -124,3 +124,26 @@ def test_several_treated_units_separately_and_as_one_aggregate() -> None:
     sdid = fit_synthetic_did(data, **(ARGS | {"treated": ["R0", "R1", "R2"]}), replications=20)
     errors = sdid.standard_errors.set_index("method")["std_err"]
     assert errors.notna().all() and (errors > 0).all()
+
+
+@pytest.mark.parametrize("kind", ["gap", "paths", "placebo", "weights", "leave_one_out"])
+def test_synthetic_control_figures_draw_what_they_say(kind: str) -> None:
+    result = fit_synthetic_control(panel(), **ARGS)
+    figure = result.plot(kind, title="t", colors={"treated": "tab:green"})
+    ax = figure.axes[0]
+    assert ax.get_title() == "t"
+    if kind == "placebo":
+        lines = [line for line in ax.get_lines() if len(line.get_xdata()) == 12]
+        assert len(lines) == 7 + 1  # every donor's placebo gap and the treated gap
+        np.testing.assert_allclose(lines[-1].get_ydata(), result.gaps()["gap"])
+    if kind == "weights":
+        assert len(ax.patches) == int((result.weights["weight"] > 1e-3).sum())
+
+
+def test_sdid_and_event_study_figures() -> None:
+    data = panel()
+    assert fit_synthetic_did(data, **ARGS, se="placebo").plot().axes
+    es = fit_did(data, **ARGS)
+    figure = es.plot()
+    points = figure.axes[0].collections  # the error bars
+    assert points and len(es.event_study) == 12
