@@ -142,6 +142,9 @@ class SyntheticData:
     workforce: pd.DataFrame
     truth: dict[str, Any] = field(repr=False)
     seed: int = DEFAULT_SEED
+    provider_panel: pd.DataFrame | None = None
+    #: Truth of `provider_panel` (see `provider_panel`).
+    panel_truth: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The frames by dataset name of the data dictionary."""
@@ -150,6 +153,7 @@ class SyntheticData:
             "monthly_series": self.monthly_series,
             "outcome_measures": self.outcome_measures,
             "workforce": self.workforce,
+            **({"provider_panel": self.provider_panel} if self.provider_panel is not None else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +163,7 @@ class SyntheticData:
             "seed": self.seed,
             "rows": {name: len(frame) for name, frame in self.frames().items()},
             "truth": self.truth,
+            **({"provider_panel_truth": self.panel_truth} if self.panel_truth else {}),
         }
 
 
@@ -537,6 +542,55 @@ def _workforce(rng: np.random.Generator, periods: pd.PeriodIndex, start: pd.Peri
     return pd.concat(frames, ignore_index=True).assign(synthetic=True)
 
 
+#: The SLP trusts as they appear in `provider_panel` (ODS codes and names).
+SLP_TRUST_CODES = ("RPG", "RQY", "RV5")
+SLP_TRUST_NAMES = {"RPG": "Oxleas NHS Foundation Trust", "RQY": "South West London and St George's "
+                   "Mental Health NHS Trust", "RV5": "South London and Maudsley NHS Foundation Trust"}
+#: Synthetic comparator providers of `provider_panel` (codes SYN01 ...).
+PANEL_DONORS = 24
+
+
+def provider_panel(seed: int, periods: pd.PeriodIndex, start: pd.Period,
+                   effect: float = 0.08) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A national provider panel for the comparative analyses: the three SLP trusts and
+    `PANEL_DONORS` comparator providers, measure `two_week_start` (share of people starting
+    treatment within two weeks of referral), drawn from its own generator (seed [seed, 7]) so the
+    other files do not change.
+
+    logit p_it = a_i + b_t + l_i f_t (provider level, a common trend, a provider-specific loading on
+    a common factor); from `start` the SLP trusts' share is raised by `effect` (8 percentage points);
+    numerators are binomial draws on Poisson(lambda_i) denominators (lambda_i 25-70 people a month).
+    """
+    rng = np.random.default_rng([seed, 7])
+    providers = [*SLP_TRUST_CODES, *(f"SYN{i:02d}" for i in range(1, PANEL_DONORS + 1))]
+    n, t = len(providers), len(periods)
+    level = rng.normal(0.1, 0.35, n)
+    load = rng.normal(1.0, 0.4, n)
+    trend = np.linspace(-0.2, 0.5, t) + np.cumsum(rng.normal(0, 0.03, t))
+    factor = 0.25 * np.sin(np.arange(t) * 2 * np.pi / 12) + rng.normal(0, 0.08, t)
+    p = 1 / (1 + np.exp(-(level[:, None] + trend[None, :] + load[:, None] * factor[None, :])))
+    after = np.array([(q - start).n >= 0 for q in periods])
+    treated = np.isin(providers, SLP_TRUST_CODES)
+    p = np.clip(p + effect * treated[:, None] * after[None, :], 0.01, 0.99)
+    size = rng.uniform(25, 70, n)
+    denominators = np.maximum(rng.poisson(size[:, None] * np.ones(t)), 1)
+    numerators = rng.binomial(denominators, p)
+    frame = pd.DataFrame({
+        "period": np.tile(periods.astype(str), n),
+        "provider": np.repeat(providers, t),
+        "provider_name": np.repeat([SLP_TRUST_NAMES.get(c, f"Synthetic provider {c[3:]}")
+                                    for c in providers], t),
+        "measure": "two_week_start",
+        "measure_type": "share",
+        "numerator": numerators.ravel().astype(float),
+        "denominator": denominators.ravel().astype(float),
+    })
+    frame["value"] = frame["numerator"] / frame["denominator"]
+    truth = {"measure": "two_week_start", "treated": list(SLP_TRUST_CODES), "start": str(start),
+             "effect": effect, "scale": "share (probability) added from the start"}
+    return frame.assign(synthetic=True), truth
+
+
 def _check_month(name: str, value: str, periods: pd.PeriodIndex) -> pd.Period:
     try:
         month = pd.Period(value, freq="M")
@@ -594,6 +648,8 @@ def generate(
     placements["episode_id"] = [f"SYN-E{j + 1:06d}" for j in range(len(placements))]
     placements = placements.assign(synthetic=True)[order]
     last = periods[-1].end_time.normalize()
+    window = periods[(periods >= pd.Period("2015-01", "M")) & (periods <= pd.Period("2019-12", "M"))]
+    panel, panel_truth = provider_panel(seed, window, ncm_start)
     return SyntheticData(
         placements=placements,
         monthly_series=monthly,
@@ -601,6 +657,8 @@ def generate(
         workforce=_workforce(rng, periods, ccp_start),
         truth=measures,
         seed=seed,
+        provider_panel=panel,
+        panel_truth=panel_truth,
     )
 
 

@@ -42,7 +42,8 @@ def test_trusts_and_ods_codes() -> None:
 
 def test_every_dataset_is_present_and_person_identifiers_are_marked() -> None:
     d = read_dictionary()
-    assert set(d.datasets) == {"placements", "monthly_series", "outcome_measures", "workforce"}
+    assert set(d.datasets) == {"placements", "monthly_series", "outcome_measures", "workforce",
+                               "provider_panel"}
     assert d.dataset("placements").identifying_columns == ["patient_id"]
     assert d.dataset("outcome_measures").identifying_columns == ["patient_id"]
     assert d.dataset("monthly_series").identifying_columns == []
