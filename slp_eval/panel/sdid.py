@@ -23,9 +23,10 @@ from itertools import combinations
 
 import numpy as np
 
-from slp_eval.panel.simplex import sc_weight_fw, sparsify
+from slp_eval.panel.simplex import sc_weight_fw_batch, sparsify
 
-__all__ = ["SDIDOptions", "SDIDWeights", "collapsed_form", "sdid_estimate", "sdid_se"]
+__all__ = ["SDIDOptions", "SDIDWeights", "collapsed_form", "sdid_estimate", "sdid_se",
+           "sdid_weights_batch"]
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,12 @@ def noise_level(Y: np.ndarray, N0: int, T0: int) -> float:
 
 
 def collapsed_form(Y: np.ndarray, N0: int, T0: int) -> np.ndarray:
-    """(N0 + 1) x (T0 + 1): donors x pre-periods, the post-period mean column, the treated mean row."""
-    top = np.column_stack([Y[:N0, :T0], Y[:N0, T0:].mean(axis=1)])
-    bottom = np.append(Y[N0:, :T0].mean(axis=0), Y[N0:, T0:].mean())
-    return np.vstack([top, bottom])
+    """(N0 + 1) x (T0 + 1): donors x pre-periods, the post-period mean column, the treated mean row
+    (for a stack of matrices, B x N x T, one per matrix)."""
+    top = np.concatenate([Y[..., :N0, :T0], Y[..., :N0, T0:].mean(axis=-1, keepdims=True)], axis=-1)
+    bottom = np.concatenate([Y[..., N0:, :T0].mean(axis=-2, keepdims=True),
+                             Y[..., N0:, T0:].mean(axis=(-2, -1), keepdims=True)], axis=-1)
+    return np.concatenate([top, bottom], axis=-2)
 
 
 def default_options(Y: np.ndarray, N0: int, T0: int, method: str) -> tuple[SDIDOptions, SDIDWeights | None]:
@@ -82,37 +85,61 @@ def default_options(Y: np.ndarray, N0: int, T0: int, method: str) -> tuple[SDIDO
 
 def _fit(Yc: np.ndarray, zeta: float, intercept: bool, init: np.ndarray | None,
          opts: SDIDOptions) -> np.ndarray:
+    """B problems of one shape: synthdid's first Frank-Wolfe round, sparsify, second round."""
     first = opts.max_iter_pre_sparsify if opts.sparsify else opts.max_iter
-    w, _ = sc_weight_fw(Yc, zeta, intercept=intercept, lam=init, min_decrease=opts.min_decrease,
-                        max_iter=first)
+    w, _ = sc_weight_fw_batch(Yc, zeta, intercept=intercept, lam=init, min_decrease=opts.min_decrease,
+                              max_iter=first)
     if opts.sparsify:
-        w, _ = sc_weight_fw(Yc, zeta, intercept=intercept, lam=sparsify(w),
-                            min_decrease=opts.min_decrease, max_iter=opts.max_iter)
+        w, _ = sc_weight_fw_batch(Yc, zeta, intercept=intercept, lam=sparsify(w),
+                                  min_decrease=opts.min_decrease, max_iter=opts.max_iter)
     return w
 
 
-def sdid_weights(Y: np.ndarray, N0: int, T0: int, opts: SDIDOptions,
-                 init: SDIDWeights | None = None) -> SDIDWeights:
-    """omega and lambda as `synthdid_estimate` finds them (no covariates)."""
-    Yc = collapsed_form(Y, N0, T0)
-    lam = None if init is None else init.lam
-    omega = None if init is None or not np.all(np.isfinite(init.omega)) else init.omega
+def sdid_weights_batch(Ys: np.ndarray, N0: int, T0: int, opts: SDIDOptions,
+                       inits: list[SDIDWeights] | None = None) -> list[SDIDWeights]:
+    """omega and lambda as `synthdid_estimate` finds them (no covariates), for a stack B x N x T of
+    panels with the same N0 and T0 (each with its own initial weights, or synthdid's uniform ones)."""
+    B = Ys.shape[0]
+    Yc = collapsed_form(Ys, N0, T0)
+    lam = None if inits is None else np.vstack([w.lam for w in inits])
+    omega = None
+    if inits is not None and all(np.all(np.isfinite(w.omega)) for w in inits):
+        omega = np.vstack([w.omega for w in inits])
     if opts.update_lambda:
-        lam = _fit(Yc[:N0, :], opts.zeta_lambda, opts.lambda_intercept, lam, opts)
+        lam = _fit(Yc[:, :N0, :], opts.zeta_lambda, opts.lambda_intercept, lam, opts)
     if opts.update_omega:
-        omega = _fit(Yc[:, :T0].T, opts.zeta_omega, opts.omega_intercept, omega, opts)
+        omega = _fit(np.swapaxes(Yc[:, :, :T0], 1, 2), opts.zeta_omega, opts.omega_intercept, omega, opts)
     assert lam is not None and omega is not None
-    return SDIDWeights(np.asarray(omega), np.asarray(lam))
+    return [SDIDWeights(omega[k], lam[k]) for k in range(B)]
+
+
+def _estimate(Y: np.ndarray, N0: int, T0: int, weights: SDIDWeights) -> float:
+    N1, T1 = Y.shape[0] - N0, Y.shape[1] - T0
+    unit = np.append(-weights.omega, np.full(N1, 1.0 / N1))
+    time = np.append(-weights.lam, np.full(T1, 1.0 / T1))
+    return float(unit @ Y @ time)
 
 
 def sdid_estimate(Y: np.ndarray, N0: int, T0: int, opts: SDIDOptions,
                   init: SDIDWeights | None = None) -> tuple[float, SDIDWeights]:
     """The estimate and its weights."""
-    weights = sdid_weights(Y, N0, T0, opts, init)
-    N1, T1 = Y.shape[0] - N0, Y.shape[1] - T0
-    unit = np.append(-weights.omega, np.full(N1, 1.0 / N1))
-    time = np.append(-weights.lam, np.full(T1, 1.0 / T1))
-    return float(unit @ Y @ time), weights
+    weights = sdid_weights_batch(Y[None], N0, T0, opts, None if init is None else [init])[0]
+    return _estimate(Y, N0, T0, weights), weights
+
+
+def _estimates(panels: list[np.ndarray], N0s: list[int], T0: int, opts: SDIDOptions,
+               inits: list[SDIDWeights]) -> np.ndarray:
+    """Estimates of many panels, those of one shape and N0 fitted in one batch."""
+    out = np.empty(len(panels))
+    groups: dict[tuple[int, int], list[int]] = {}
+    for k, (Y, n0) in enumerate(zip(panels, N0s, strict=True)):
+        groups.setdefault((Y.shape[0], n0), []).append(k)
+    for (_, n0), members in groups.items():
+        stack = np.stack([panels[k] for k in members])
+        weights = sdid_weights_batch(stack, n0, T0, opts, [inits[k] for k in members])
+        for k, w in zip(members, weights, strict=True):
+            out[k] = _estimate(panels[k], n0, T0, w)
+    return out
 
 
 def effect_curve(Y: np.ndarray, N0: int, T0: int, weights: SDIDWeights) -> np.ndarray:
@@ -144,12 +171,9 @@ def placebo_estimates(Y: np.ndarray, N0: int, T0: int, opts: SDIDOptions, weight
                       draws: list[np.ndarray]) -> np.ndarray:
     """Algorithm 4: each draw's last N1 donors treated, the rest donors, weights re-fitted."""
     N1 = Y.shape[0] - N0
-    out = np.empty(len(draws))
-    for k, ind in enumerate(draws):
-        n0 = len(ind) - N1
-        init = SDIDWeights(_sum_normalize(weights.omega[ind[:n0]]), weights.lam)
-        out[k] = sdid_estimate(Y[ind], n0, T0, opts, init)[0]
-    return out
+    n0 = N0 - N1
+    inits = [SDIDWeights(_sum_normalize(weights.omega[ind[:n0]]), weights.lam) for ind in draws]
+    return _estimates([Y[ind] for ind in draws], [n0] * len(draws), T0, opts, inits)
 
 
 def jackknife_se(Y: np.ndarray, N0: int, T0: int, opts: SDIDOptions, weights: SDIDWeights) -> float:
@@ -163,7 +187,8 @@ def jackknife_se(Y: np.ndarray, N0: int, T0: int, opts: SDIDOptions, weights: SD
         ind = np.delete(np.arange(N), i)
         controls = ind[ind < N0]
         init = SDIDWeights(_sum_normalize(weights.omega[controls]), weights.lam)
-        u[i] = sdid_estimate(Y[ind], controls.size, T0, fixed, init)[0]
+        u[i] = _estimate(Y[ind], controls.size, T0, sdid_weights_batch(Y[ind][None], controls.size, T0,
+                                                                        fixed, [init])[0])
     return float(np.sqrt(((N - 1) / N) * (N - 1) * np.var(u, ddof=1)))
 
 
@@ -180,12 +205,9 @@ def bootstrap_draws(N: int, N0: int, replications: int, rng: np.random.Generator
 def bootstrap_estimates(Y: np.ndarray, N0: int, T0: int, opts: SDIDOptions, weights: SDIDWeights,
                         draws: list[np.ndarray]) -> np.ndarray:
     """Algorithm 2: each resample re-fitted, weights initialised from the estimate's."""
-    out = np.empty(len(draws))
-    for k, ind in enumerate(draws):
-        controls = ind[ind < N0]
-        init = SDIDWeights(_sum_normalize(weights.omega[controls]), weights.lam)
-        out[k] = sdid_estimate(Y[ind], controls.size, T0, opts, init)[0]
-    return out
+    inits = [SDIDWeights(_sum_normalize(weights.omega[ind[ind < N0]]), weights.lam) for ind in draws]
+    return _estimates([Y[ind] for ind in draws], [int(np.sum(ind < N0)) for ind in draws], T0, opts,
+                      inits)
 
 
 def sdid_se(Y: np.ndarray, N0: int, T0: int, opts: SDIDOptions, weights: SDIDWeights, method: str,

@@ -8,7 +8,7 @@ Two solvers, each the one its reference implementation uses:
   1974, *Solving Least Squares Problems*, ch. 22): scipy's Lawson-Hanson NNLS on A stacked over a
   heavily weighted row of ones; the support it finds is then solved exactly from the KKT system
   (equality-constrained least squares on the support), so the weights are exact, not approximate.
-- `sc_weight_fw(Y, zeta, ...)`: the Frank-Wolfe solver of R `synthdid` (Arkhangelsky et al. 2021,
+- `sc_weight_fw_batch(Y, zeta, ...)`: the Frank-Wolfe solver of R `synthdid` (Arkhangelsky et al. 2021,
   `R/solver.R`), ported line by line, because SDiD's published numbers are those of this solver
   with its stopping rule and sparsification, not of the exact optimum.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-__all__ = ["sc_weight_fw", "simplex_lsq", "sparsify"]
+__all__ = ["sc_weight_fw_batch", "simplex_lsq", "sparsify"]
 
 
 def _kkt_polish(A: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -71,50 +71,62 @@ def simplex_lsq(A: np.ndarray, b: np.ndarray, *, polish: bool = True) -> np.ndar
 
 
 def sparsify(v: np.ndarray) -> np.ndarray:
-    """synthdid's `sparsify_function`: weights at most max/4 set to zero, the rest renormalised."""
+    """synthdid's `sparsify_function`: weights at most max/4 set to zero, the rest renormalised
+    (along the last axis: one weight vector, or one per row)."""
     v = np.array(v, dtype=float)
-    v[v <= v.max() / 4] = 0.0
-    return v / v.sum()
+    v[v <= v.max(axis=-1, keepdims=True) / 4] = 0.0
+    return v / v.sum(axis=-1, keepdims=True)
 
 
-def sc_weight_fw(Y: np.ndarray, zeta: float, *, intercept: bool = True, lam: np.ndarray | None = None,
-                 min_decrease: float = 1e-3, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray]:
-    """synthdid `sc.weight.fw`: weights on the first T0 columns of `Y` (N0 x (T0 + 1)) reproducing
-    its last column, ridge penalty zeta^2 * N0 * ||w||^2, optional intercept (columns demeaned).
+def sc_weight_fw_batch(Y: np.ndarray, zeta: float, *, intercept: bool = True,
+                       lam: np.ndarray | None = None, min_decrease: float = 1e-3,
+                       max_iter: int = 1000) -> tuple[np.ndarray, list[np.ndarray]]:
+    """synthdid `sc.weight.fw` for B problems of one shape at once: weights on the first T0 columns
+    of each Y[b] (N0 x (T0 + 1)) reproducing its last column, ridge penalty zeta^2 N0 ||w||^2,
+    optional intercept (columns demeaned); `lam` (B x T0) the initial weights (uniform if None).
 
-    Each iteration is synthdid's `fw.step` (Frank-Wolfe with exact line search for
-    ||A x - b||^2 + eta ||x||^2, eta = N0 zeta^2): the vertex of the smallest half-gradient, the
-    step -g'd / (||A d||^2 + eta ||d||^2) clipped to [0, 1]. A x and the gradient A'(A x - b) are
-    updated along the step instead of recomputed (the same numbers to rounding, ten times faster);
-    it stops when an iteration lowers the objective by less than min_decrease^2, or at max_iter.
+    Each iteration is synthdid's `fw.step` for every problem still running (Frank-Wolfe with exact
+    line search for ||A x - b||^2 + eta ||x||^2, eta = N0 zeta^2: the vertex of the smallest
+    half-gradient, the step -g'd / (||A d||^2 + eta ||d||^2) clipped to [0, 1]); a problem stops when
+    an iteration lowers its objective by less than min_decrease^2, or at max_iter, exactly as R
+    decides it for each one alone. A x and the gradient A'(A x - b) are updated along the step
+    instead of recomputed (the same numbers to rounding). One loop serves a placebo or bootstrap
+    grid: the batched form of the fit (as `fit_its_many` batches ITS fits).
 
-    Returns (weights, the objective value at each iteration)."""
+    Returns (B x T0 weights, each problem's objective values by iteration)."""
     Y = np.asarray(Y, dtype=float)
-    N0, T1 = Y.shape
+    B, N0, T1 = Y.shape
     T0 = T1 - 1
-    x = np.full(T0, 1.0 / T0) if lam is None else np.asarray(lam, dtype=float).copy()
+    x = np.full((B, T0), 1.0 / T0) if lam is None else np.array(lam, dtype=float, copy=True)
     if intercept:
-        Y = Y - Y.mean(axis=0)
-    A, b = Y[:, :T0], Y[:, T0]
+        Y = Y - Y.mean(axis=1, keepdims=True)
+    A, b = Y[:, :, :T0], Y[:, :, T0]
     eta = N0 * zeta**2
-    gram, cross = A.T @ A, A.T @ b
-    Ax = A @ x
-    grad = A.T @ (Ax - b)
-    vals: list[float] = []
+    gram = np.einsum("bni,bnj->bij", A, A)
+    cross = np.einsum("bni,bn->bi", A, b)
+    Ax = np.einsum("bni,bi->bn", A, x)
+    grad = np.einsum("bni,bn->bi", A, Ax - b)
+    vals = np.full((B, max_iter), np.nan)
+    running = np.arange(B)
     t = 0
-    while t < max_iter and (t < 2 or vals[t - 2] - vals[t - 1] > min_decrease**2):
+    while running.size and t < max_iter:
+        r = running
+        half_grad = grad[r] + eta * x[r]
+        i = np.argmin(half_grad, axis=1)
+        d_x = -x[r]
+        d_x[np.arange(r.size), i] += 1.0
+        d_err = A[r, :, i] - Ax[r]
+        denominator = np.einsum("bn,bn->b", d_err, d_err) + eta * np.einsum("bi,bi->b", d_x, d_x)
+        moving = np.any(d_x != 0, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(moving, -np.einsum("bi,bi->b", half_grad, d_x) / denominator, 0.0)
+        step = np.clip(step, 0.0, 1.0)
+        x[r] = x[r] + step[:, None] * d_x
+        Ax[r] = Ax[r] + step[:, None] * d_err
+        grad[r] = (1 - step)[:, None] * grad[r] + step[:, None] * (gram[r, :, i] - cross[r])
+        err = Ax[r] - b[r]
+        vals[r, t] = zeta**2 * np.einsum("bi,bi->b", x[r], x[r]) + np.einsum("bn,bn->b", err, err) / N0
         t += 1
-        half_grad = grad + eta * x
-        i = int(np.argmin(half_grad))
-        d_x = -x
-        d_x[i] += 1.0
-        if np.any(d_x != 0):
-            d_err = A[:, i] - Ax
-            step = -(half_grad @ d_x) / (d_err @ d_err + eta * (d_x @ d_x))
-            step = min(1.0, max(0.0, step))
-            x = x + step * d_x
-            Ax = Ax + step * d_err
-            grad = (1 - step) * grad + step * (gram[:, i] - cross)
-        err = Ax - b
-        vals.append(zeta**2 * float(x @ x) + float(err @ err) / N0)
-    return x, np.asarray(vals)
+        if t >= 2:
+            running = r[vals[r, t - 2] - vals[r, t - 1] > min_decrease**2]
+    return x, [v[np.isfinite(v)] for v in vals]

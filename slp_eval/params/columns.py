@@ -17,7 +17,7 @@ from pydantic import BaseModel
 COLUMN_PARAMETERS: tuple[str, ...] = (
     "outcome", "value", "time", "group", "offset", "trials", "date_column", "coverage_column",
     "time_parts.year", "time_parts.month", "covariates[]", "counts[]", "filters{}", "panels[].filters{}",
-    "by", "by[]",
+    "by", "by[]", "predictors[].column",
 )
 #: Parameters that may name a column the package derives (`slp_eval.series.DERIVED`) or, with a
 #: `filters.measure`, the measure itself (its `value` column).

@@ -47,11 +47,14 @@ def _figure(ax: Any, size: tuple[float, float] = (7.5, 4.2)) -> tuple[Figure, An
 
 def plot_synthetic_control(result: SyntheticControlResult, kind: str = "gap", ax: Any = None, *,
                            unit: str | None = None, max_pre_rmspe_ratio: float | None = None,
+                           hide: np.ndarray | None = None,
                            title: str | None = None, xlabel: str | None = None,
                            ylabel: str | None = None, colors: Colors = None) -> Figure:
     """One of `KINDS`:
 
     - "paths": the treated series (mean of the treated units, or `unit`) and its synthetic control;
+      periods where `hide` is True (disclosure control) are left undrawn in both and marked x on the
+      axis;
     - "gap": treated minus synthetic, with the start marked;
     - "placebo": every donor's placebo gap in grey with the treated gap over them (ADH 2010 Figure
       4); `max_pre_rmspe_ratio` leaves out placebos whose pre-period RMSPE is more than that many
@@ -67,8 +70,18 @@ def plot_synthetic_control(result: SyntheticControlResult, kind: str = "gap", ax
     x = _x(result)
     treated_name = fit.label.replace("+", ", ")
     if kind == "paths":
-        ax.plot(x, fit.fit.treated_path, color=SC_PALETTE["treated"], linewidth=2, label=treated_name)
-        ax.plot(x, fit.fit.synthetic_path, color=SC_PALETTE["synthetic"], linewidth=2, linestyle="-.",
+        observed = np.asarray(fit.fit.treated_path, dtype=float).copy()
+        synthetic = np.asarray(fit.fit.synthetic_path, dtype=float).copy()
+        if hide is not None and np.any(hide):
+            # both lines: the gap (an estimate, drawn in full) plus the synthetic path would give
+            # the hidden value back
+            observed[np.asarray(hide, dtype=bool)] = np.nan
+            synthetic[np.asarray(hide, dtype=bool)] = np.nan
+            ax.plot(np.asarray(x)[np.asarray(hide, dtype=bool)], np.zeros(int(np.sum(hide))), "x",
+                    color=SC_PALETTE["start"], transform=ax.get_xaxis_transform(), clip_on=False,
+                    label="not shown (disclosure control)")
+        ax.plot(x, observed, color=SC_PALETTE["treated"], linewidth=2, label=treated_name)
+        ax.plot(x, synthetic, color=SC_PALETTE["synthetic"], linewidth=2, linestyle="-.",
                 label="synthetic control")
         _start_line(ax, result)
         ax.set_ylabel(name)
