@@ -121,15 +121,22 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.source == "eip":
         if len(args.files) != 1:
             raise ParameterError("ingest eip: give exactly one EIP time-series file")
-        series = nhs.eip_monthly_series(nhs.read_eip(args.files[0]), units=args.units or nhs.EIP_UNITS)
+        if args.providers and args.units:
+            raise ParameterError("ingest eip: give --providers or --units, not both")
+        eip = nhs.read_eip(args.files[0])
+        series = (nhs.eip_provider_panel(eip) if args.providers
+                  else nhs.eip_monthly_series(eip, units=args.units or nhs.EIP_UNITS))
     elif args.units:
         raise ParameterError("ingest oaps: --units is for eip only (oaps writes England and the SLP trusts)")
+    elif args.providers:
+        raise ParameterError("ingest oaps: --providers is for eip only")
     else:
         series = nhs.oaps_monthly_series(nhs.read_oaps(args.files))
     missing = int(series["value"].isna().sum())
     code = _write_or_print(series.to_csv(index=False, lineterminator="\n"), args.out)
     if code == 0:
-        print(f"{len(series)} monthly_series rows; {missing} missing (suppressed or unreported), not imputed")
+        dataset = "provider_panel" if getattr(args, "providers", False) else "monthly_series"
+        print(f"{len(series)} {dataset} rows; {missing} missing (suppressed or unreported), not imputed")
         print(nhs.OGL_ATTRIBUTION)
     return code
 
@@ -184,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--units", nargs="+", default=None, help="eip: units (provider codes, SLP, England, Rest of England)"
     )
-    ingest.add_argument("--out", type=Path, required=True, help="new monthly_series CSV (never overwritten)")
+    ingest.add_argument("--providers", action="store_true",
+                        help="eip: every provider, one row per month (the provider_panel dataset)")
+    ingest.add_argument("--out", type=Path, required=True, help="new CSV (never overwritten)")
     ingest.set_defaults(func=_cmd_ingest)
 
     add_commands(commands)

@@ -562,7 +562,7 @@ def job_environment(jobs: int, *, cores: int | None = None,
 #: (2026-12-01; power with 200 simulations of 6 designs). Used only to order the files of
 #: `run_all` when a file has not run before.
 TYPICAL_SECONDS = {"power": 24.0, "its": 10.0, "scorecard": 9.0, "prepost": 6.0, "data_quality": 5.0,
-                   "spc": 4.0}
+                   "spc": 4.0, "comparative": 40.0}
 
 
 def expected_seconds(params_path: Path, out_root: str | Path) -> float:

@@ -43,7 +43,7 @@ def test_trusts_and_ods_codes() -> None:
 def test_every_dataset_is_present_and_person_identifiers_are_marked() -> None:
     d = read_dictionary()
     assert set(d.datasets) == {"placements", "monthly_series", "provider_monthly_series", "outcome_measures",
-                               "workforce"}
+                               "workforce", "provider_panel"}
     assert d.dataset("provider_monthly_series").identifying_columns == []
     assert d.dataset("provider_monthly_series").field_names == d.dataset("monthly_series").field_names
     assert d.dataset("placements").identifying_columns == ["patient_id"]

@@ -17,7 +17,7 @@ from slp_eval.errors import ParameterError
 from slp_eval.synthetic import DEFAULT_SEED, expected_values, generate, write_synthetic
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "synthetic"
-DATASETS = ("placements", "monthly_series", "outcome_measures", "workforce")
+DATASETS = ("placements", "monthly_series", "outcome_measures", "workforce", "provider_panel")
 PERIODS = pd.period_range("2015-01", "2024-12", freq="M")
 
 

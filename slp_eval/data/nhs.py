@@ -306,6 +306,29 @@ def eip_monthly_series(
     return out.sort_values(["measure", "unit", "period"]).reset_index(drop=True)[_SERIES_COLUMNS]
 
 
+PANEL_COLUMNS = ["period", "provider", "provider_name", "measure", "measure_type", "numerator",
+                 "denominator", "value"]
+
+
+def eip_provider_panel(eip: pd.DataFrame) -> pd.DataFrame:
+    """`provider_panel` rows from `read_eip`: every provider, measure `eip_within_two_weeks` (share:
+    numerator people starting within two weeks, denominator people starting; value missing in a
+    month nobody started). A month a provider did not report between its first and last is a row
+    with every count missing (nothing is filled in)."""
+    frame = eip.rename(columns={"provider_code": "provider"})
+    frame = frame.assign(measure="eip_within_two_weeks", measure_type="share",
+                         numerator=frame["within_two_weeks"], denominator=frame["started"],
+                         value=frame["within_two_weeks"] / frame["started"].where(frame["started"] > 0))
+    names = frame.groupby("provider")["provider_name"].last()
+    pieces = []
+    for provider, group in frame.groupby("provider", sort=True):
+        months = pd.period_range(min(group["period"]), max(group["period"]), freq="M").strftime("%Y-%m")
+        full = pd.DataFrame({"period": months}).merge(group, on="period", how="left")
+        pieces.append(full.assign(provider=provider, provider_name=names[provider],
+                                  measure="eip_within_two_weeks", measure_type="share"))
+    return pd.concat(pieces, ignore_index=True)[PANEL_COLUMNS]
+
+
 #: OAP measures that are counts or sums (the rest are means, quartiles and shares without their
 #: numerator and denominator, which `monthly_series` cannot hold).
 def _is_oap_count(measure: str) -> bool:

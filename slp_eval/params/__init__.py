@@ -30,6 +30,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "data_quality": ("slp_eval.params.data_quality:DataQualityParams", "data_quality.ipynb"),
     "power": ("slp_eval.params.power:PowerParams", "power_analysis.ipynb"),
     "spc": ("slp_eval.params.spc:SPCParams", "spc.ipynb"),
+    "comparative": ("slp_eval.params.comparative:ComparativeParams", "comparative.ipynb"),
 }
 
 

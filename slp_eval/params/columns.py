@@ -19,7 +19,7 @@ COLUMN_PARAMETERS: tuple[str, ...] = (
     "outcome", "value", "time", "group", "offset", "trials", "date_column", "coverage_column",
     "time_parts.year", "time_parts.month", "covariates[]", "counts[]", "filters{}", "panels[].filters{}",
     "by", "by[]", "numerator", "denominator", "panels[].value", "panels[].numerator", "panels[].denominator",
-    "funnel.unit", "funnel.numerator", "funnel.denominator", "funnel.filters{}",
+    "funnel.unit", "funnel.numerator", "funnel.denominator", "funnel.filters{}", "predictors[].column",
 )
 #: Parameters that may name a column the package derives (`slp_eval.series.DERIVED`) or, with a
 #: `filters.measure`, the measure itself (its `value` column).

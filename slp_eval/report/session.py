@@ -230,18 +230,20 @@ class Report:
         note: str = "",
         additive_rows: bool = True,
         derived: Mapping[str, Iterable[str]] | None = None,
+        total_column: str | None = None,
     ) -> None:
         """Show a table: person-identifying columns refused, disclosure control on `counts`.
 
         `counts` are columns of people or events; `additive_rows=False` when they are not parts of
         a whole across a row; `derived` maps a percent/rate/mean column to the counts it is computed
-        from, so it is suppressed with them (see `slp_eval.disclosure.apply_disclosure`).
+        from, so it is suppressed with them; `total_column` names the count column that is the total
+        of the row's other counts (see `slp_eval.disclosure.apply_disclosure`).
         """
         assert_no_identifying_columns(frame, self.identifying_columns)
         counts = list(counts)
         if counts:
             disclosed = apply_disclosure(frame.reset_index(drop=True), counts, rule=self.params.disclosure,
-                                         additive_rows=additive_rows, name=name,
+                                         additive_rows=additive_rows, name=name, total_column=total_column,
                                          derived={k: list(v) for k, v in (derived or {}).items()})
             self.disclosed.append(disclosed)
             frame = disclosed.frame
