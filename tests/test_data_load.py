@@ -239,7 +239,8 @@ def test_ragged_row(tmp_path: Path) -> None:
 def test_unknown_dataset_names_the_known_ones() -> None:
     message = (
         "dataset 'admissions' is not in the data dictionary "
-        "(known: monthly_series, outcome_measures, placements, workforce)"
+        "(known: monthly_series, outcome_measures, placements, "
+        "provider_monthly_series, provider_panel, workforce)"
     )
     with pytest.raises(ParameterError, match=re.escape(message)):
         load(BAD / "placements_valid.csv", "admissions")
