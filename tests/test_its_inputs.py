@@ -165,10 +165,10 @@ def test_unknown_argument_values(base: pd.DataFrame, argument: str, value: objec
 
 
 def test_error_structure_must_fit_the_family(base: pd.DataFrame) -> None:
-    with _raises(ParameterError, "errors='ar' is only available with family='gaussian' (rule: "
-                 "count and proportion families take errors='ols' or 'newey-west'); got "
-                 "family='poisson'"):
-        _fit(base, family="poisson", errors="ar")
+    with _raises(ParameterError, "errors='arima' is only available with family='gaussian' "
+                 "(rule: count and proportion families take errors='ar', 'ols' or 'newey-west'); "
+                 "got family='poisson'"):
+        _fit(base, family="poisson", errors="arima")
     with _raises(ParameterError, "offset='y' is an exposure for count families (poisson, "
                  "quasipoisson, negbin); got family='gaussian'"):
         _fit(base, offset="y")

@@ -60,10 +60,10 @@ def check_arguments(*, family: str, errors: str, impact: str, maxlags: object, p
         raise ParameterError(f"phase_in={phase_in!r} must be a non-negative integer number of periods")
     if isinstance(alpha, bool) or not isinstance(alpha, float | int) or not 0 < alpha < 1:
         raise ParameterError(f"alpha={alpha!r} must be a number between 0 and 1 (e.g. 0.05)")
-    if family != "gaussian" and errors in ("ar", "arima"):
+    if family != "gaussian" and errors == "arima":
         raise ParameterError(
-            f"errors={errors!r} is only available with family='gaussian' (rule: count and "
-            "proportion families take errors='ols' or 'newey-west'); got family="
+            f"errors='arima' is only available with family='gaussian' (rule: count and "
+            "proportion families take errors='ar', 'ols' or 'newey-west'); got family="
             f"{family!r}")
     if trials is not None and family != "binomial":
         raise ParameterError(f"trials={trials!r} is only used with family='binomial'; got "

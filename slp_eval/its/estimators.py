@@ -32,8 +32,9 @@ from statsmodels.tools.sm_exceptions import SpecificationWarning
 from slp_eval.errors import ModelInputError
 from slp_eval.its.ar_ml import fit_ar_ml
 from slp_eval.its.lags import LagChoice, choose_lag, lag_bound
+from slp_eval.its.quasi_ar1 import fit_quasi_ar1
 from slp_eval.its.reml import blocks_of, fit_ar_reml, near_unit_root, whiten
-from slp_eval.its.reml_ar1 import Rows, fit_ar1
+from slp_eval.its.reml_ar1 import AR1Fit, Rows, fit_ar1
 from slp_eval.its.small_sample import SmallSample
 from slp_eval.its.small_sample import small_sample as adjust
 
@@ -167,13 +168,21 @@ def _negbin_alpha(data: FitData, extra: dict[str, Any]) -> float:
     return alpha
 
 
-def _ar1(data: FitData, method: str, alpha: float, link: str) -> Estimate:
+def _ar1(data: FitData, method: str, alpha: float, link: str,
+         arrays: tuple[np.ndarray, np.ndarray] | None = None,
+         fit: AR1Fit | None = None) -> Estimate:
     """REML AR(1) + GLS with analytic derivatives (`reml_ar1.py`, the arithmetic of
-    `fit_its_many`'s batched path); the statsmodels OLS of the whitened data for diagnostics."""
+    `fit_its_many`'s batched path); the statsmodels OLS of the whitened data for diagnostics.
+    `arrays` and `fit`: the weighted design and response of a converged `quasi_ar1` fit."""
     names = list(data.x.columns)
-    x, y, t = np.asarray(data.x, float), np.asarray(data.y, float), np.asarray(data.t, int)
+    if arrays is None:
+        x, y = np.asarray(data.x, float), np.asarray(data.y, float)
+    else:
+        x, y = arrays
+    t = np.asarray(data.t, int)
     blocks = blocks_of(data.units, len(y))
-    fit = fit_ar1(x, y[:, None], Rows.of(t, blocks), method=method, alpha=alpha)
+    if fit is None:
+        fit = fit_ar1(x, y[:, None], Rows.of(t, blocks), method=method, alpha=alpha)
     rho = fit.rho[:1]
     held = bool(fit.held[0])
     adjusted = SmallSample(method, fit.cov[0], fit.phi[0],
@@ -192,6 +201,24 @@ def _ar1(data: FitData, method: str, alpha: float, link: str) -> Estimate:
                     np.asarray(result.model.exog), 1, None, link, extra, adjusted)
 
 
+def _quasi_ar1(data: FitData, family: str, method: str, alpha: float, link: str) -> Estimate:
+    """Counts and proportions with AR(1) errors (`quasi_ar1.py`), started from the GLM."""
+    extra: dict[str, Any] = {}
+    nb_alpha = _negbin_alpha(data, extra) if family == "negbin" else None
+    base, scale, _ = _glm(data, family, nb_alpha)
+    start = np.asarray(base.fit(scale=scale, tol=1e-12, maxiter=200).params, float)
+    x = np.asarray(data.x, float)
+    rows = Rows.of(np.asarray(data.t, int), blocks_of(data.units, len(data.y)))
+    quasi = fit_quasi_ar1(x, np.asarray(data.y, float), rows, family=family, start=start,
+                          log_offset=data.log_offset, trials=data.trials, nb_alpha=nb_alpha,
+                          method=method, alpha=alpha)
+    estimate = _ar1(data, method, alpha, link, (quasi.x, quasi.z), quasi.fit)
+    estimate.extra.update(extra)
+    estimate.extra.update(dispersion=float(quasi.fit.sigma2[0]), irls_iterations=quasi.iterations,
+                          irls_converged=quasi.converged, latent="quasi-likelihood AR(1)")
+    return estimate
+
+
 def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
              alpha: float, small_sample: str | None = None) -> Estimate:
     """Fit the design in `data` as asked; see the module docstring for what each choice is."""
@@ -199,6 +226,11 @@ def estimate(data: FitData, *, family: str, errors: str, maxlags: int | None,
     link = LINKS[family]
     extra: dict[str, Any] = {}
     lag_choice = None
+    if family != "gaussian" and errors == "ar":
+        if maxlags not in (None, 1):
+            raise ModelInputError(f"errors='ar' with family={family!r} is AR(1); got maxlags="
+                                  f"{maxlags!r} (leave maxlags unset)")
+        return _quasi_ar1(data, family, small_sample or "none", alpha, link)
     if family == "gaussian" and errors in ("ar", "arima"):
         order = 1 if maxlags is None else int(maxlags)
         if errors == "ar" and order == 1:

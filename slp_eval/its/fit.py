@@ -219,7 +219,9 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
     errors: "ols", "newey-west" (HAC, Bartlett kernel, Stata `newey` scaling n/(n-k), for
         reproducing Stata's itsa/newey), "ar" (REML AR(p) + GLS, as nlme::gls corAR1) or
         "arima" (SARIMAX AR(p) errors). None (default): "ar" for family="gaussian",
-        "newey-west" for the count and proportion families ("ar" is gaussian only).
+        "newey-west" for the count and proportion families. With a count or proportion
+        family "ar" is quasi-likelihood with AR(1) Pearson residuals, fitted by iteratively
+        reweighted REML AR(1) with Kenward-Roger (`quasi_ar1.py`; Zeger 1988).
     small_sample: with errors="ar", the inference: "kenward-roger" (default; first-order
         Kenward & Roger 1997: covariance inflated for the estimated autocorrelation, df per
         contrast), "satterthwaite" (df per contrast) or "none" (t on n - k). Not used with

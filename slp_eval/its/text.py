@@ -171,6 +171,15 @@ def methods_text(result: ITSResult) -> str:
             + (" and t statistics on n-k degrees of freedom" if spec.family == "gaussian" else "")
             + ("; autocovariances were computed within each unit" if result.controlled else "")
             + ".")
+    elif spec.errors == "ar" and spec.family != "gaussian":
+        ar = ", ".join(f"{a:.3f}" for a in info["ar_params"])
+        how = ("iterated to convergence" if info.get("irls_converged") else
+               "in one step from the independent model (the iteration had no fixed point)")
+        text.append(
+            "Counts were modelled by quasi-likelihood with AR(1) Pearson residuals (Zeger 1988): "
+            f"the working response was fitted by weighted REML AR(1) and GLS, {how}, with the "
+            f"autocorrelation estimated as {ar} and the dispersion as {info['dispersion']:.3g}.")
+        text.append(_small_sample_text(result))
     elif spec.errors == "ar":
         ar = ", ".join(f"{a:.3f}" for a in info["ar_params"])
         text.append(
