@@ -91,7 +91,7 @@ def test_break_date_window_that_breaks_a_segment_is_an_error() -> None:
     with pytest.raises(ModelInputError, match=re.escape(
             "break date shifted by -4 periods (1982): segment 'before 1982' has 2 fitted "
             "periods (rule: each segment needs at least 3; phase-in and dropped rows do not "
-            "count) (rule: narrow the window)")):
+            "count) (window=3 is the widest that every shifted date fits)")):
         break_date_sensitivity(_series(), outcome="y", time="year", interruptions=1986,
                                window=4, errors="ols")
     with pytest.raises(ParameterError, match=re.escape(
@@ -125,3 +125,39 @@ def test_explicit_placebo_dates() -> None:
             "at least 3 fitted periods on each side, before 2004)")):
         placebo_test(_series(), outcome="y", time="year", interruptions=2004,
                      placebo_dates=[2002], errors="ols")
+
+
+def _monthly(n: int = 48) -> pd.DataFrame:
+    t = np.arange(n)
+    wobble = ((t * 37) % 11 - 5) / 5 + 0.5 * np.sin(2.1 * t)
+    return pd.DataFrame({"period": pd.period_range("2016-01", periods=n, freq="M").astype(str),
+                         "percent": 50 + 0.1 * t + 4.0 * (t >= 27) + wobble})
+
+
+def test_placebo_and_break_date_take_fit_its_defaults() -> None:
+    """errors=None resolves as fit_its resolves it (REML AR(1), Kenward-Roger) in both."""
+    data = _monthly()
+    real = fit_its(data, outcome="percent", time="period", interruptions="2018-04")
+    assert (real.spec.errors, real.spec.small_sample) == ("ar", "kenward-roger")
+    placebo = placebo_test(data, outcome="percent", time="period", interruptions="2018-04")
+    level = placebo.actual.set_index("term").loc["level_change", "estimate"]
+    assert level == pytest.approx(real.coefficients.loc["level_change[2018-04]", "estimate"])
+    assert placebo.tests["n_placebos"].iloc[0] == 27 - 2 * 3 + 1
+    shifted = break_date_sensitivity(data, outcome="percent", time="period",
+                                     interruptions="2018-04")
+    chosen = shifted.estimates[shifted.estimates["chosen"]].set_index("term")
+    assert chosen.filter(like="level_change", axis=0)["estimate"].iloc[0] == pytest.approx(level)
+    refit = fit_its(data, outcome="percent", time="period", interruptions="2018-06")
+    moved = shifted.estimates[(shifted.estimates["shift"] == 2)]
+    assert moved["estimate"].iloc[0] == pytest.approx(
+        refit.coefficients.loc["level_change[2018-06]", "estimate"], rel=1e-8)
+
+
+def test_break_date_advice_names_the_widest_window_that_fits() -> None:
+    with pytest.raises(ModelInputError, match=re.escape(
+            "break date shifted by +19 periods (2019-11): segment 'from 2019-11' has 2 fitted "
+            "periods (rule: each segment needs at least 3; phase-in and dropped rows do not "
+            "count) (window=18 is the widest that every shifted date fits)")) as caught:
+        break_date_sensitivity(_monthly(), outcome="percent", time="period",
+                               interruptions="2018-04", window=30)
+    assert "narrow" not in str(caught.value)

@@ -48,7 +48,7 @@ from scipy import special, stats
 
 from slp_eval.errors import ModelInputError, ParameterError
 from slp_eval.its import checks
-from slp_eval.its.fit import fit_its
+from slp_eval.its.fit import fit_its, resolve_error_model
 from slp_eval.its.reml_ar1 import Rows, fit_ar1
 from slp_eval.its.timeindex import read_time
 
@@ -77,14 +77,18 @@ def by_names(columns: Sequence[Any], by: str | Sequence[str]) -> list[str]:
 
 
 def fit_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
-    """`fit_its`'s keyword arguments with its defaults filled in; ParameterError on a wrong name."""
+    """`fit_its`'s keyword arguments with its defaults filled in, the error model resolved as
+    `fit_its` resolves it (`resolve_error_model`); ParameterError on a wrong name."""
     signature = inspect.signature(fit_its)
     try:
         bound = signature.bind(None, **arguments)
     except TypeError as err:
         raise ParameterError(f"fit_its_many passes its arguments to fit_its: {err}") from None
     bound.apply_defaults()
-    return {name: value for name, value in bound.arguments.items() if name != "data"}
+    out = {name: value for name, value in bound.arguments.items() if name != "data"}
+    out["errors"], out["small_sample"] = resolve_error_model(out["family"], out["errors"],
+                                                             out["small_sample"])
+    return out
 
 
 def fit_group(frame: pd.DataFrame, *, by: list[str], arguments: dict[str, Any],

@@ -191,6 +191,19 @@ def prepare(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any, 
     return Prepared(index, parsed, series, design, fit_data)
 
 
+def resolve_error_model(family: str, errors: str | None, small_sample: str | None
+                        ) -> tuple[str | None, str | None]:
+    """`fit_its`'s defaults of the error model, the one place they are decided: errors None is
+    "ar" for family "gaussian" and "newey-west" for the count and proportion families; with
+    errors "ar", small_sample None is "kenward-roger". Other values are returned as given (they
+    are checked where the model is prepared)."""
+    if errors is None:
+        errors = "ar" if family == "gaussian" else "newey-west"
+    if small_sample is None and errors == "ar":
+        small_sample = "kenward-roger"
+    return errors, small_sample
+
+
 def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
             impact: str = "level+trend", family: str = "gaussian", errors: str | None = None,
             maxlags: int | None = None, small_sample: str | None = None,
@@ -243,10 +256,7 @@ def fit_its(data: pd.DataFrame, *, outcome: str, time: str, interruptions: Any,
     """
     if outcome_label is not None and (not isinstance(outcome_label, str) or not outcome_label.strip()):
         raise ParameterError(f"outcome_label must be a non-empty string or None, got {outcome_label!r}")
-    if errors is None:
-        errors = "ar" if family == "gaussian" else "newey-west"
-    if small_sample is None and errors == "ar":
-        small_sample = "kenward-roger"
+    errors, small_sample = resolve_error_model(family, errors, small_sample)
     prepared = prepare(data, outcome=outcome, time=time, interruptions=interruptions,
                        impact=impact, family=family, errors=errors, maxlags=maxlags,
                        small_sample=small_sample,

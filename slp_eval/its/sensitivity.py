@@ -239,8 +239,9 @@ def break_date_sensitivity(data: pd.DataFrame, *, outcome: str, time: str, inter
                            **model_args: Any) -> BreakDateResult:
     """Re-fit with one interruption (default the first) moved -window..+window periods.
 
-    Other interruptions stay where they are. A shift that leaves a segment too short or
-    crosses another interruption is an error naming the shift: narrow the window.
+    Other interruptions stay where they are. A shift that leaves a segment too short, leaves the
+    data or crosses another interruption is an error naming the nearest such shift, why it fails
+    and the widest window whose every shift fits.
     """
     _check_model_args(model_args)
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
@@ -256,12 +257,21 @@ def break_date_sensitivity(data: pd.DataFrame, *, outcome: str, time: str, inter
     # one outcome, one design per date: fitted together where the algebra allows
     tables = fit_interruption_sets(data, trials, known={window: real.coefficients},
                                    outcome=outcome, time=time, **model_args)
+    failed = [(shift, table) for shift, table in zip(shifts, tables, strict=True)
+              if isinstance(table, Exception)]
+    if failed:
+        shift, error = min(failed, key=lambda item: (abs(item[0]), item[0]))
+        if isinstance(error, ParameterError):  # an argument fit_its refuses at any date
+            raise error
+        widest = abs(shift) - 1
+        advice = (f"window={widest} is the widest that every shifted date fits" if widest >= 1
+                  else "no shift of this interruption fits; the model cannot be re-fitted "
+                  "at a moved date")
+        raise ModelInputError(f"break date shifted by {shift:+d} periods "
+                              f"({real.index.label(origin + moved.position + shift)}): {error} "
+                              f"({advice})") from None
     rows = []
     for shift, trial, table in zip(shifts, trials, tables, strict=True):
-        if isinstance(table, Exception):
-            raise ModelInputError(f"break date shifted by {shift:+d} periods "
-                                  f"({real.index.label(origin + moved.position + shift)}): "
-                                  f"{table} (rule: narrow the window)") from None
         label = moved.label if shift == 0 else str(trial[which])
         rows.extend({"shift": shift, "chosen": shift == 0, **row}
                     for row in _table_rows(table, label, "group:" if real.controlled else ""))
