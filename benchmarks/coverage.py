@@ -8,8 +8,9 @@ Never part of `make test`: the full run takes about an hour of CPU. Two tables:
   ``ar`` with each ``small_sample`` method `fit_its` accepts (only today's t on n-k when it has no
   such argument) and ``arima``.
 - ``counts``: Poisson-lognormal counts, log mu_t = log(50) + e_t with the same AR(1) latent noise
-  (innovation SD 0.15), n in {48, 96, 120}, rho in {0.2, 0.5}, fitted as poisson, quasipoisson and
-  negbin with each error option those families take (``ols``, ``newey-west``).
+  (innovation SD 0.15), n in {24, 36, 48, 96, 120}, rho in {0.2, 0.5}, fitted as poisson, quasipoisson and
+  negbin with each error option those families take (``ols``, ``newey-west``, ``ar``: the
+  quasi-likelihood AR(1) of `slp_eval.its.quasi_ar1` with Kenward-Roger).
 
 Every replication simulates one series (`slp_eval.power.simulate_its_series`) from its own child of
 ``SeedSequence(seed)`` and fits it with every method (common random numbers), so results do not
@@ -47,7 +48,7 @@ from slp_eval.power import simulate_its_series
 TERMS = ("level_change", "trend_change")
 GAUSSIAN_N = (24, 36, 48, 96)
 GAUSSIAN_RHO = (0.0, 0.2, 0.5, 0.8)
-COUNT_N = (48, 96, 120)
+COUNT_N = (24, 36, 48, 96, 120)
 COUNT_RHO = (0.2, 0.5)
 COUNT_FAMILIES = ("poisson", "quasipoisson", "negbin")
 #: small_sample methods for errors="ar", in the order shown, when fit_its accepts the argument.
@@ -88,7 +89,7 @@ def gaussian_methods() -> list[Method]:
 def count_methods() -> list[Method]:
     """Every family x error option a count series takes."""
     return [Method(f"{family} {errors}", (("family", family), ("errors", errors)))
-            for family in COUNT_FAMILIES for errors in ("ols", "newey-west")]
+            for family in COUNT_FAMILIES for errors in ("ols", "newey-west", "ar")]
 
 
 def simulate(cell: Cell, seed: np.random.SeedSequence) -> pd.DataFrame:
