@@ -64,8 +64,10 @@ KEY_PACKAGES = (
     "duckdb", "papermill", "nbconvert", "nbformat", "ipykernel",
 )  # fmt: skip
 
-# The kernel's own start-up warnings (e.g. about local TCP) are not the user's business.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# The kernel's own start-up warnings (e.g. about local TCP) and its "KeyboardInterrupt caught in
+# kernel" when papermill stops it after a failed cell (logged at ERROR, seen first on stderr under
+# load) are not the user's business: the runner reports the failing cell itself.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 PROJECT_ROOT = Path(slp_eval.__file__).resolve().parent.parent
 
