@@ -43,7 +43,6 @@ def test_counts_fit_is_the_fixed_point_of_the_weighted_reml_ar1() -> None:
     # the same weighted working data through the gaussian REML AR(1) path of fit_its
     frame = pd.DataFrame(x * root[:, None], columns=result.design.columns)
     frame["z"] = z * root
-    frame["period"] = d["period"]
     refit = estimate(FitData(y=frame["z"], x=frame[list(result.design.columns)],
                              t=np.arange(36), units=None, log_offset=None, trials=None,
                              n_per_unit=36), family="gaussian", errors="ar", maxlags=None,

@@ -213,9 +213,9 @@ def _quasi_ar1(data: FitData, family: str, method: str, alpha: float, link: str)
                           log_offset=data.log_offset, trials=data.trials, nb_alpha=nb_alpha,
                           method=method, alpha=alpha)
     estimate = _ar1(data, method, alpha, link, (quasi.x, quasi.z), quasi.fit)
-    estimate.extra.update(extra)
-    estimate.extra.update(dispersion=float(quasi.fit.sigma2[0]), irls_iterations=quasi.iterations,
-                          irls_converged=quasi.converged, latent="quasi-likelihood AR(1)")
+    estimate.extra.update(extra, dispersion=float(quasi.fit.sigma2[0]),
+                          irls_iterations=quasi.iterations, irls_converged=quasi.converged,
+                          latent="quasi-likelihood AR(1)")
     return estimate
 
 

@@ -14,7 +14,8 @@ the independent GLM, repeat
     (b, rho, phi) = REML AR(1) + GLS of sqrt(w) z on sqrt(w) X    (`reml_ar1.fit_ar1`)
 until b changes by less than `TOLERANCE`. At convergence this is the fixed point of
 `nlme::gls(z ~ X - 1, weights = varFixed(~ 1 / w), correlation = corAR1(), method = "REML")`
-(tests/peer/quasi_ar1.R iterates exactly that). Inference on b is that of the final weighted
+(tests/test_its_quasi_ar1.py checks the fixed point against this package's gaussian REML AR(1)
+path, itself peer-checked against nlme; a live R iteration is not yet written). Inference on b is that of the final weighted
 gaussian REML fit: first-order Kenward-Roger (default), Satterthwaite or plain t, with phi the
 dispersion (estimated for every family, so a latent AR(1) on the link scale, which adds both
 overdispersion and autocorrelation, is absorbed).
@@ -46,8 +47,6 @@ class QuasiAR1:
     fit: AR1Fit  # the final REML AR(1) of sqrt(w) z on sqrt(w) X
     x: np.ndarray  # sqrt(w) X
     z: np.ndarray  # sqrt(w) (z - offset)
-    weights: np.ndarray  # w
-    mu: np.ndarray  # fitted means (proportions for binomial)
     iterations: int
     converged: bool
 
@@ -83,7 +82,7 @@ def fit_quasi_ar1(x: np.ndarray, y: np.ndarray, rows: Rows, *, family: str, star
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for iteration in range(1, MAX_ITER + 1):
             eta = x @ beta + offset
-            mu, z, w = working(family, eta, y, trials, nb_alpha)
+            _, z, w = working(family, eta, y, trials, nb_alpha)
             root = np.sqrt(w)
             xs, zs = x * root[:, None], (z - offset) * root
             if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(zs))):
@@ -92,16 +91,15 @@ def fit_quasi_ar1(x: np.ndarray, y: np.ndarray, rows: Rows, *, family: str, star
                 fit = fit_ar1(xs, zs[:, None], rows, method=method, alpha=alpha)
             except np.linalg.LinAlgError:
                 break
-            current = QuasiAR1(fit, xs, zs, w, mu, iteration, False)
             if first is None:
-                first = current
+                first = QuasiAR1(fit, xs, zs, iteration, False)
             new = fit.beta[:, 0]
             if not np.all(np.isfinite(new)):
                 break
             step = np.max(np.abs(new - beta) / np.maximum(1.0, np.abs(new)))
             beta = new
             if step <= TOLERANCE:
-                return QuasiAR1(fit, xs, zs, w, mu, iteration, True)
+                return QuasiAR1(fit, xs, zs, iteration, True)
     if first is None:
         raise np.linalg.LinAlgError("the weighted AR(1) fit at the GLM start failed")
     return first
