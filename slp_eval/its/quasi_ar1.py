@@ -14,11 +14,12 @@ the independent GLM, repeat
     (b, rho, phi) = REML AR(1) + GLS of sqrt(w) z on sqrt(w) X    (`reml_ar1.fit_ar1`)
 until b changes by less than `TOLERANCE`. At convergence this is the fixed point of
 `nlme::gls(z ~ X - 1, weights = varFixed(~ 1 / w), correlation = corAR1(), method = "REML")`
-(tests/test_its_quasi_ar1.py checks the fixed point against this package's gaussian REML AR(1)
-path, itself peer-checked against nlme; a live R iteration is not yet written). Inference on b is that of the final weighted
-gaussian REML fit: first-order Kenward-Roger (default), Satterthwaite or plain t, with phi the
-dispersion (estimated for every family, so a latent AR(1) on the link scale, which adds both
-overdispersion and autocorrelation, is absorbed).
+(tests/test_its_quasi_ar1.py checks the fixed point against this package's gaussian REML
+AR(1) path, itself peer-checked against nlme; a live R iteration is not yet written).
+Inference on b is that of the final weighted gaussian REML fit: first-order Kenward-Roger
+(default), Satterthwaite or plain t, with phi the dispersion (estimated for every family, so a
+latent AR(1) on the link scale, which adds both overdispersion and autocorrelation, is
+absorbed).
 
 The loop is written here because no library fits it: statsmodels' GLM has no correlated errors,
 its GEE has no REML or small-sample df for a single series, and glmmPQL needs a grouping factor.
